@@ -1,0 +1,120 @@
+"""A parse-once cache of FaceSets keyed on the source's content; a stale entry is never used.
+
+Hashing 300 MB on every load would cost more than the 0.1 s a cached load may take, so the
+content hash of each source file is memoised against its (size, mtime_ns, ctime_ns, inode).
+ctime changes on any write and cannot be set back by user tools, so a changed file always
+gets re-hashed; an identical copy elsewhere re-hashes once and then hits the same entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from ferkit.data.faceset import FaceSet
+
+# Bump when a reader's output for the same bytes changes, so old entries are ignored.
+CACHE_FORMAT = 3
+_HASH_CHUNK = 16 << 20
+
+
+def cache_dir() -> Path:
+    """$FERKIT_CACHE_DIR, else the user's cache directory (e.g. ~/.cache/ferkit)."""
+    env = os.environ.get("FERKIT_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("ferkit"))
+
+
+def _stat_key(path: Path) -> str:
+    st = path.stat()
+    return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}"
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes, memoised by its stat signature."""
+    memo_path = cache_dir() / "digests.json"
+    key = _stat_key(path)
+    try:
+        memo = json.loads(memo_path.read_text())
+    except (OSError, ValueError):
+        memo = {}
+    if key in memo:
+        return memo[key]
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_HASH_CHUNK):
+            h.update(chunk)
+    digest = h.hexdigest()
+    memo = {k: v for k, v in memo.items() if not k.startswith(f"{path.resolve()}|")}
+    memo[key] = digest
+    with contextlib.suppress(OSError):
+        payload = json.dumps(memo).encode()
+        atomic_write(memo_path, lambda f: f.write(payload))
+    return digest
+
+
+def content_key(parts: Iterable[str]) -> str:
+    """One key from several digests (sources, options, reader version)."""
+    h = hashlib.sha256(f"ferkit-cache-v{CACHE_FORMAT}".encode())
+    for part in parts:
+        h.update(b"\0" + part.encode())
+    return h.hexdigest()[:32]
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write through a temp file in the same folder, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load_cached(key: str) -> FaceSet | None:
+    """The cached FaceSet for this key, or None (missing or unreadable entries are ignored)."""
+    path = cache_dir() / f"faces-{key}.npz"
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return FaceSet(
+                faces=z["faces"],
+                labels=z["labels"],
+                split_codes=z["split_codes"],
+                votes=z["votes"] if "votes" in z.files else None,
+                source=str(z["source"]),
+                row_index=z["row_index"],
+            )
+    except Exception:  # a damaged entry is a miss, never an error: the source is still there
+        return None
+
+
+def save_cached(key: str, faces: FaceSet) -> None:
+    """Write the entry atomically: readers see the whole file or none (no partial cache)."""
+    path = cache_dir() / f"faces-{key}.npz"
+    arrays = {
+        "faces": faces.faces,
+        "labels": faces.labels,
+        "split_codes": faces.split_codes,
+        "row_index": faces.row_index,
+        "source": np.array(faces.source),
+    }
+    if faces.votes is not None:
+        arrays["votes"] = faces.votes
+    atomic_write(path, lambda f: np.savez(f, **arrays))
