@@ -11,15 +11,23 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(help="Facial expression recognition: data, training, evaluation, prediction, Best Actor.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Facial expression recognition: data, training, evaluation, prediction, Best Actor.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 data_app = typer.Typer(help="Read, check and download FER2013.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 console = Console(width=max(120, shutil.get_terminal_size().columns))  # tables never truncate names
 err_console = Console(stderr=True)
 
-DataPath = Annotated[Path, typer.Argument(help="fer2013.csv, fer2013.tar.gz, icml_face_data.csv, "
-                                                "train.csv, a Kaggle .zip, or image folders train|test/<class>/")]
+DataPath = Annotated[
+    Path,
+    typer.Argument(
+        help="fer2013.csv, fer2013.tar.gz, icml_face_data.csv, "
+        "train.csv, a Kaggle .zip, or image folders train|test/<class>/"
+    ),
+]
 FerplusOpt = Annotated[Optional[Path], typer.Option("--ferplus", help="fer2013new.csv to join (FER+ votes)")]  # noqa: UP045
 
 
@@ -38,8 +46,11 @@ def _load(path: Path, ferplus: Path | None):
 
 
 @data_app.command("info")
-def data_info(path: DataPath, ferplus: FerplusOpt = None,
-              as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False) -> None:
+def data_info(
+    path: DataPath,
+    ferplus: FerplusOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
     """Rows and class counts per split, and exact-duplicate faces within and across splits."""
     from ferkit.data.summary import summarize
 
@@ -57,8 +68,10 @@ def data_info(path: DataPath, ferplus: FerplusOpt = None,
         table.add_row(split, f"{rows:,}", *[f"{counts.get(n, 0):,}" if counts else "-" for n in summary["class_names"]])
     console.print(table)
     dup = summary["duplicates"]
-    console.print(f"exact duplicate faces: {dup['groups']:,} groups holding {dup['faces_in_groups']:,} faces; "
-                  f"{dup['groups_with_conflicting_labels']} groups carry conflicting labels")
+    console.print(
+        f"exact duplicate faces: {dup['groups']:,} groups holding {dup['faces_in_groups']:,} faces; "
+        f"{dup['groups_with_conflicting_labels']} groups carry conflicting labels"
+    )
     for split, n in dup["extra_copies_within_split"].items():
         console.print(f"  extra copies inside {split}: {n:,}")
     for pair, n in dup["groups_shared_across_splits"].items():
@@ -80,8 +93,12 @@ def data_download(dest: Annotated[Path, typer.Option(help="folder to download in
 
 
 @app.command("explore")
-def explore(path: DataPath, out: Annotated[Path, typer.Option("--out", help="folder for PNGs and index.html")],
-            ferplus: FerplusOpt = None, seed: int = 0) -> None:
+def explore(
+    path: DataPath,
+    out: Annotated[Path, typer.Option("--out", help="folder for PNGs and index.html")],
+    ferplus: FerplusOpt = None,
+    seed: int = 0,
+) -> None:
     """Write exploration figures (thumbnail grid, one face per class, class counts) and an HTML page."""
     from ferkit.data.explore import write_exploration
 

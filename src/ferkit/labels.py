@@ -12,7 +12,16 @@ NUM_CLASSES = len(EMOTIONS)
 # FER+ (fer2013new.csv) vote columns, in file order. The first eight are emotions,
 # the last two are "unknown" and "not a face" (NF).
 FERPLUS_VOTE_COLUMNS: tuple[str, ...] = (
-    "neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF",
+    "neutral",
+    "happiness",
+    "surprise",
+    "sadness",
+    "anger",
+    "disgust",
+    "fear",
+    "contempt",
+    "unknown",
+    "NF",
 )
 FERPLUS_EMOTIONS: tuple[str, ...] = FERPLUS_VOTE_COLUMNS[:8]
 FERPLUS_UNKNOWN = 8

@@ -112,8 +112,9 @@ if HAVE_NUMBA:
         return -1
 
     @njit(parallel=True, cache=True)
-    def parse_rows(buf, offsets, nrows, pix_col, label_col, usage_col, names, name_lens,
-                   out_pixels, out_labels, out_usage, status):  # pragma: no cover - compiled
+    def parse_rows(
+        buf, offsets, nrows, pix_col, label_col, usage_col, names, name_lens, out_pixels, out_labels, out_usage, status
+    ):  # pragma: no cover - compiled
         """Parse every row's pixels, label and usage in parallel; status[r] says what was wrong."""
         for r in prange(nrows):
             st = OK

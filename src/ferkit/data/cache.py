@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -86,35 +87,59 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         raise
 
 
+_ARRAYS = ("faces", "labels", "split_codes", "row_index", "votes")
+
+
+def _entry_dir(key: str) -> Path:
+    return cache_dir() / f"faces-{key}"
+
+
 def load_cached(key: str) -> FaceSet | None:
-    """The cached FaceSet for this key, or None (missing or unreadable entries are ignored)."""
-    path = cache_dir() / f"faces-{key}.npz"
-    if not path.exists():
+    """The cached FaceSet for this key, or None (missing or unreadable entries are ignored).
+
+    Arrays are memory-mapped read-only .npy files: a cached load costs milliseconds, and the
+    pages come from the OS page cache as they are touched.
+    """
+    entry = _entry_dir(key)
+    if not (entry / "complete").exists():
         return None
     try:
-        with np.load(path, allow_pickle=False) as z:
-            return FaceSet(
-                faces=z["faces"],
-                labels=z["labels"],
-                split_codes=z["split_codes"],
-                votes=z["votes"] if "votes" in z.files else None,
-                source=str(z["source"]),
-                row_index=z["row_index"],
-            )
+        arrays = {
+            name: np.asarray(np.load(entry / f"{name}.npy", mmap_mode="r", allow_pickle=False))
+            for name in _ARRAYS
+            if (entry / f"{name}.npy").exists()
+        }
+        return FaceSet(
+            faces=arrays["faces"],
+            labels=arrays["labels"],
+            split_codes=arrays["split_codes"],
+            votes=arrays.get("votes"),
+            source=(entry / "source.txt").read_text(),
+            row_index=arrays["row_index"],
+        )
     except Exception:  # a damaged entry is a miss, never an error: the source is still there
         return None
 
 
 def save_cached(key: str, faces: FaceSet) -> None:
-    """Write the entry atomically: readers see the whole file or none (no partial cache)."""
-    path = cache_dir() / f"faces-{key}.npz"
-    arrays = {
-        "faces": faces.faces,
-        "labels": faces.labels,
-        "split_codes": faces.split_codes,
-        "row_index": faces.row_index,
-        "source": np.array(faces.source),
-    }
-    if faces.votes is not None:
-        arrays["votes"] = faces.votes
-    atomic_write(path, lambda f: np.savez(f, **arrays))
+    """Write the entry into a temp folder, then rename it into place: no partial entry is ever visible."""
+    entry = _entry_dir(key)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{entry.name}.", suffix=".tmp"))
+    try:
+        for name in _ARRAYS:
+            value = getattr(faces, name)
+            if value is not None:
+                np.save(tmp / f"{name}.npy", np.ascontiguousarray(value), allow_pickle=False)
+        (tmp / "source.txt").write_text(faces.source)
+        (tmp / "complete").touch()
+        if entry.exists():  # a stale or damaged entry under the same key
+            shutil.rmtree(entry, ignore_errors=True)
+        os.rename(tmp, entry)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not (entry / "complete").exists():
+            raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

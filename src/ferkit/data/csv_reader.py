@@ -16,8 +16,10 @@ from ferkit.labels import EMOTIONS, SPLITS
 
 OFFICIAL_SPLITS = SPLITS[:3]
 NUM_PIXELS = FACE_SIZE * FACE_SIZE
-_EXPECTED_HEADERS = "'emotion,pixels,Usage' (fer2013.csv), 'emotion, Usage, pixels' (icml_face_data.csv), " \
+_EXPECTED_HEADERS = (
+    "'emotion,pixels,Usage' (fer2013.csv), 'emotion, Usage, pixels' (icml_face_data.csv), "
     "'emotion,pixels' (train.csv) or 'pixels' (test.csv)"
+)
 
 
 @dataclass(frozen=True)
@@ -78,12 +80,11 @@ def read_csv_file(path: Path, *, default_split: str) -> FaceSet:
     """Parse a FER2013 csv file on disk (memory-mapped: no 300 MB copy)."""
     if path.stat().st_size == 0:
         raise DataError(path, "the file is empty; expected a csv with a header line and rows of faces")
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        buf = np.frombuffer(mm, dtype=np.uint8)
-        try:
-            return parse_csv_buffer(buf, str(path), default_split=default_split)
-        finally:
-            del buf  # the mmap cannot close while a numpy view exports it
+    with open(path, "rb") as f:
+        # Not closed explicitly: numpy views (and numba) may still export the buffer; the mapping
+        # is released when the last view goes away.
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    return parse_csv_buffer(np.frombuffer(mm, dtype=np.uint8), str(path), default_split=default_split)
 
 
 def parse_csv_buffer(buf: np.ndarray, source: str, *, default_split: str) -> FaceSet:
@@ -136,8 +137,20 @@ def _parse_numba(buf: np.ndarray, start: int, layout: CsvLayout, source: str):
     labels = np.full(nrows, UNKNOWN_LABEL, dtype=np.int8)
     usage = np.zeros(nrows, dtype=np.uint8)
     status = np.zeros(nrows, dtype=np.int8)
-    kernels.parse_rows(buf, offsets, nrows, layout.pixels, layout.emotion, layout.usage, names, name_lens,
-                       pixels, labels, usage, status)
+    kernels.parse_rows(
+        buf,
+        offsets,
+        nrows,
+        layout.pixels,
+        layout.emotion,
+        layout.usage,
+        names,
+        name_lens,
+        pixels,
+        labels,
+        usage,
+        status,
+    )
     bad_rows = np.flatnonzero(status)
     if len(bad_rows):
         bad = int(bad_rows[0])
@@ -158,11 +171,12 @@ def _parse_numpy(buf: np.ndarray, start: int, layout: CsvLayout, source: str):
         if len(fields) != layout.ncols:
             raise DataError(source, describe_row_problem(line, layout), line=lineno)
         text = fields[layout.pixels].strip().strip(b'"')
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # fromstring stops early on junk
-            values = np.fromstring(text, dtype=np.int64, sep=" ")  # noqa: NPY201 - the fast text parser
-        ok = len(values) == NUM_PIXELS and values.min() >= 0 and values.max() <= 255
-        ok = ok and not text.translate(None, b"0123456789 \t")
+        ok = not text.translate(None, b"0123456789 \t")  # only digits and blanks
+        if ok:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                values = np.fromstring(text, dtype=np.int64, sep=" ")
+            ok = len(values) == NUM_PIXELS and values.max() <= 255
         label = UNKNOWN_LABEL
         if ok and layout.emotion >= 0:
             label_text = fields[layout.emotion].strip().strip(b'"')

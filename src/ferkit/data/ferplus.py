@@ -51,13 +51,20 @@ def join_ferplus(faces: FaceSet, path: Path) -> FaceSet:
     """Attach the FER+ votes; the files must align one to one (same row count and split on every row)."""
     votes, splits = read_ferplus_votes(path)
     if len(votes) != len(faces):
-        raise DataError(path, f"has {len(votes)} rows but {faces.source} has {len(faces)}; "
-                              "FER+ votes join row by row to the full fer2013.csv")
+        raise DataError(
+            path,
+            f"has {len(votes)} rows but {faces.source} has {len(faces)}; "
+            "FER+ votes join row by row to the full fer2013.csv",
+        )
     mismatch = np.flatnonzero(splits != faces.split_codes)
     if len(mismatch):
         row = int(mismatch[0])
-        raise DataError(path, f"row {row + 1} is {SPLITS[splits[row]]} but {faces.source} row {row + 1} is "
-                              f"{SPLITS[faces.split_codes[row]]}: the files are not aligned", line=row + 2)
+        raise DataError(
+            path,
+            f"row {row + 1} is {SPLITS[splits[row]]} but {faces.source} row {row + 1} is "
+            f"{SPLITS[faces.split_codes[row]]}: the files are not aligned",
+            line=row + 2,
+        )
     return FaceSet(faces.faces, faces.labels, faces.split_codes, votes, faces.source, faces.row_index)
 
 

@@ -15,9 +15,14 @@ from ferkit.labels import SPLITS, emotion_index
 # Folder name (lower case) -> split. Kaggle's folder copy has train/ and test/; test/ mixes both
 # official test splits, and its file names (PublicTest_123.jpg) say which.
 SPLIT_FOLDERS = {
-    "train": "Training", "training": "Training",
-    "val": "PublicTest", "valid": "PublicTest", "validation": "PublicTest", "publictest": "PublicTest",
-    "test": "Test", "privatetest": "PrivateTest",
+    "train": "Training",
+    "training": "Training",
+    "val": "PublicTest",
+    "valid": "PublicTest",
+    "validation": "PublicTest",
+    "publictest": "PublicTest",
+    "test": "Test",
+    "privatetest": "PrivateTest",
 }
 
 

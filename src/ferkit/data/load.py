@@ -58,8 +58,12 @@ def _sources(path: Path) -> list[Path]:
             return _sources(path / name)
     if (path / "test.csv").is_file():
         return [path / "test.csv"]
-    raise DataError(path, "no FER2013 data found; expected one of " + ", ".join(_DIRECTORY_FILES)
-                    + ", test.csv, or image folders train/<class>/ and test/<class>/")
+    raise DataError(
+        path,
+        "no FER2013 data found; expected one of "
+        + ", ".join(_DIRECTORY_FILES)
+        + ", test.csv, or image folders train/<class>/ and test/<class>/",
+    )
 
 
 def _source_digest(sources: list[Path]) -> str:
@@ -75,10 +79,8 @@ def _source_digest(sources: list[Path]) -> str:
 
 
 def _read(path: Path, sources: list[Path], ferplus: Path | None) -> FaceSet:
-    if path.is_dir() and looks_like_image_folders(path):
-        faces = read_image_folders(path)
-    else:
-        faces = _read_csv_sources(sources)
+    is_folders = path.is_dir() and looks_like_image_folders(path)
+    faces = read_image_folders(path) if is_folders else _read_csv_sources(sources)
     return join_ferplus(faces, ferplus) if ferplus is not None else faces
 
 
@@ -88,8 +90,7 @@ def _read_csv_sources(sources: list[Path]) -> FaceSet:
         if is_archive(source):
             data, member = read_csv_from_archive(source)
             default = "Test" if member.endswith("test.csv") else "Training"
-            sets.append(parse_csv_buffer(np.frombuffer(data, np.uint8), f"{source}:{member}",
-                                         default_split=default))
+            sets.append(parse_csv_buffer(np.frombuffer(data, np.uint8), f"{source}:{member}", default_split=default))
         else:
             default = "Test" if source.name == "test.csv" else "Training"
             sets.append(read_csv_file(source, default_split=default))

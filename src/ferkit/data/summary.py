@@ -35,7 +35,7 @@ def summarize(faces: FaceSet) -> dict[str, Any]:
             within[SPLITS[code]] += int((codes == code).sum()) - 1
         present = sorted({int(c) for c in codes})
         for i, a in enumerate(present):
-            for b in present[i + 1:]:
+            for b in present[i + 1 :]:
                 across[f"{SPLITS[a]}/{SPLITS[b]}"] += 1
         labels = faces.labels[g]
         conflicting += int(len(np.unique(labels[labels >= 0])) > 1)
