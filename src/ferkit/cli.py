@@ -106,5 +106,74 @@ def explore(
     console.print(f"wrote {page}")
 
 
+@app.command("train")
+def train_command(
+    data: Annotated[Optional[Path], typer.Option(help="FER2013 in any supported layout")] = None,  # noqa: UP045
+    out: Annotated[Optional[Path], typer.Option(help="run directory (checkpoints, history, TensorBoard)")] = None,  # noqa: UP045
+    recipe: Annotated[Optional[str], typer.Option(help="named settings: seed, cpu, gpu, smoke")] = None,  # noqa: UP045
+    model: Annotated[Optional[str], typer.Option(help="a name from `ferkit models`")] = None,  # noqa: UP045
+    resume: Annotated[Optional[Path], typer.Option(help="continue the run in this directory")] = None,  # noqa: UP045
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="any TrainConfig field: --set lr=0.05")] = None,  # noqa: UP045
+    progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
+) -> None:
+    """Train on Training, select on PublicTest (PrivateTest is never read); also works under torchrun."""
+    from ferkit.data import DataError
+    from ferkit.train import TrainConfig, recipe_config, train
+    from ferkit.train.checkpoint import CheckpointError
+    from ferkit.train.loop import TrainingDiverged
+    from ferkit.train.targets import DatasetUnsuitable
+
+    try:
+        overrides = _parse_settings(set_ or [])
+        overrides.update(
+            model=model, data=str(data) if data else None, out=str(out) if out else None, progress=progress
+        )
+        cfg = TrainConfig(progress=progress) if resume else recipe_config(recipe, **overrides)
+        result = train(cfg, resume=resume)
+    except (KeyError, ValueError, DataError, CheckpointError, TrainingDiverged, DatasetUnsuitable) as e:
+        raise _fail(e.args[0] if isinstance(e, KeyError) else str(e)) from None
+    console.print(
+        f"best PublicTest accuracy {result.best_accuracy:.4f} at epoch {result.best_epoch}; "
+        f"checkpoint: {result.run_dir / 'best.pt'}"
+    )
+
+
+def _parse_settings(pairs: list[str]) -> dict[str, object]:
+    """--set key=value pairs typed by the TrainConfig field they name."""
+    from dataclasses import fields
+
+    from ferkit.train import TrainConfig
+
+    types = {f.name: type(getattr(TrainConfig(), f.name)) for f in fields(TrainConfig)}
+    settings: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in types:
+            raise KeyError(f"--set {pair!r}: expected KEY=VALUE with KEY one of: {', '.join(types)}")
+        kind = types[key]
+        if kind is bool:
+            settings[key] = value.lower() in ("1", "true", "yes", "on")
+        else:
+            try:
+                settings[key] = kind(value)
+            except ValueError:
+                raise KeyError(f"--set {pair!r}: {key} takes a {kind.__name__}") from None
+    return settings
+
+
+@app.command("models")
+def models_command() -> None:
+    """List the registered networks with parameters and multiply-adds per face."""
+    from ferkit.models import count_parameters, create_model, list_models, multiply_adds
+
+    table = Table(title="ferkit models (input 48×48 gray)")
+    for col in ("name", "parameters", "MMACs / face", "description"):
+        table.add_column(col, justify="right" if col in ("parameters", "MMACs / face") else "left")
+    for spec in list_models():
+        net = create_model(spec.name)
+        table.add_row(spec.name, f"{count_parameters(net):,}", f"{multiply_adds(net) / 1e6:,.1f}", spec.description)
+    console.print(table)
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,79 @@
+"""Checkpoints: everything `evaluate`, `export` and `--resume` need, written atomically, read with clear errors."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+import ferkit
+from ferkit.models import create_model
+
+FORMAT = "ferkit-checkpoint-v1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used; the message names the file and what was wrong."""
+
+
+def code_version() -> str:
+    """ferkit's version, plus the git commit when run from a checkout."""
+    version = ferkit.__version__
+    with contextlib.suppress(Exception):
+        root = Path(__file__).resolve().parents[3]
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        if commit:
+            version += f"+g{commit}"
+    return version
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """torch.save through a temp file + rename: a kill mid-write never leaves a half checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save({"format": FORMAT, **state}, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint (on CPU); a missing, truncated or foreign file raises CheckpointError."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # truncated zip, not a torch file, unpickling error
+        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or corrupt?): {e}") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a ferkit checkpoint (expected format {FORMAT})")
+    for key in ("model_name", "num_classes", "model_state", "config", "class_names"):
+        if key not in state:
+            raise CheckpointError(f"{path}: checkpoint lacks {key!r}")
+    return state
+
+
+def model_from_checkpoint(state: dict[str, Any], *, prefer_ema: bool = True) -> nn.Module:
+    """Rebuild the network and load its weights (the EMA weights when the run kept them)."""
+    model = create_model(state["model_name"], num_classes=state["num_classes"])
+    weights = state.get("ema_state") if prefer_ema and state.get("ema_state") else state["model_state"]
+    model.load_state_dict(weights)
+    model.eval()
+    return model

@@ -1,0 +1,325 @@
+"""The fit loop: data on the device, batched augmentation, schedules, EMA, checkpoints, resume, DDP."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ferkit.data import load_faces
+from ferkit.models import create_model
+from ferkit.models.predict import autocast_context, predict_logits
+from ferkit.train.augment import augment_batch, get_policy
+from ferkit.train.balance import class_weights, epoch_indices
+from ferkit.train.checkpoint import CheckpointError, code_version, load_checkpoint, save_checkpoint
+from ferkit.train.config import TrainConfig
+from ferkit.train.distributed import Runtime, bf16_supported, setup_runtime, teardown_runtime
+from ferkit.train.ema import ModelEMA
+from ferkit.train.progress import EpochProgress
+from ferkit.train.targets import labelled_splits
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    best_accuracy: float
+    best_epoch: int
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    """Cross-entropy against probability targets, optionally class-weighted (normalised per batch)."""
+    log_p = F.log_softmax(logits, dim=1)
+    if weights is None:
+        return -(targets * log_p).sum(dim=1).mean()
+    per_face = -(targets * weights * log_p).sum(dim=1)
+    return per_face.sum() / (targets * weights).sum()
+
+
+def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    # No weight decay on biases and batch-norm scales: it only fights their job.
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=True)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=cfg.lr)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(groups, lr=cfg.lr)
+    raise KeyError(f"unknown optimizer {cfg.optimizer!r}; choose sgd, adamw or adam")
+
+
+def build_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int):
+    """(scheduler, steps per batch?) for the configured schedule."""
+    total = cfg.epochs * steps_per_epoch
+    if cfg.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=0.25), True
+    if cfg.schedule == "cosine":
+        warmup = max(1, int(cfg.warmup_epochs * steps_per_epoch))
+
+        def factor(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / warmup
+            progress = (step - warmup) / max(1, total - warmup)
+            return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+        return torch.optim.lr_scheduler.LambdaLR(opt, factor), True
+    if cfg.schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            opt, mode="max", factor=cfg.plateau_factor, patience=cfg.plateau_patience
+        ), False
+    if cfg.schedule == "none":
+        return None, False
+    raise KeyError(f"unknown schedule {cfg.schedule!r}; choose onecycle, cosine, plateau or none")
+
+
+def _epoch_seed(cfg: TrainConfig, epoch: int, stream: int) -> int:
+    # Every epoch's shuffling, augmentation and dropout depend only on (seed, epoch): a resumed run
+    # replays exactly what an uninterrupted one would have done.
+    return (cfg.seed * 1_000_003 + epoch * 7919 + stream) % (2**63)
+
+
+class Trainer:
+    """Holds the state of one run; `fit()` reads top to bottom."""
+
+    def __init__(self, cfg: TrainConfig, runtime: Runtime, run_dir: Path) -> None:
+        self.cfg, self.rt, self.run_dir = cfg, runtime, run_dir
+        self.device = runtime.device
+        self.amp = cfg.amp == "bf16" or (cfg.amp == "auto" and bf16_supported(self.device))
+        self.policy = get_policy(cfg.augment)
+        faces = load_faces(cfg.data, ferplus=cfg.ferplus or None)
+        self.train_set, self.select_set, self.class_names = labelled_splits(faces, cfg.labels)
+        self.num_classes = len(self.class_names)
+        # The whole training split lives on the device as uint8 (28,709 faces = 66 MB).
+        self.train_faces = torch.as_tensor(np.ascontiguousarray(self.train_set.faces)).to(self.device)
+        self.train_targets = torch.as_tensor(self.train_set.targets).to(self.device)
+        self.weights = (
+            class_weights(self.train_set.labels, self.num_classes).to(self.device)
+            if cfg.balance == "weighted"
+            else None
+        )
+
+        torch.manual_seed(cfg.seed)
+        self.model = create_model(cfg.model, num_classes=self.num_classes).to(self.device)
+        if cfg.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
+        self.optimizer = build_optimizer(self.model, cfg)
+        per_rank = len(epoch_indices(self.train_set.labels, cfg.balance, torch.Generator().manual_seed(0)))
+        self.steps_per_epoch = max(1, per_rank // runtime.world_size // cfg.batch_size)
+        self.scheduler, self.step_per_batch = build_scheduler(self.optimizer, cfg, self.steps_per_epoch)
+        self.net: nn.Module = self.model
+        if runtime.distributed:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        if cfg.compile:
+            self.net = torch.compile(self.net)
+        self.history: list[dict[str, Any]] = []
+        self.best_accuracy, self.best_epoch, self.start_epoch = -1.0, 0, 1
+
+    # -- state ------------------------------------------------------------------------------------
+    def state(self, epoch: int) -> dict[str, Any]:
+        return {
+            "model_name": self.cfg.model,
+            "num_classes": self.num_classes,
+            "class_names": list(self.class_names),
+            "labels": self.cfg.labels,
+            "model_state": self.model.state_dict(),
+            "ema_state": self.ema.module.state_dict() if self.ema else None,
+            "ema": self.ema.state_dict() if self.ema else None,
+            "optimizer_state": self.optimizer.state_dict(),
+            "scheduler_state": self.scheduler.state_dict() if self.scheduler else None,
+            "epoch": epoch,
+            "best_accuracy": self.best_accuracy,
+            "best_epoch": self.best_epoch,
+            "history": self.history,
+            "config": self.cfg.to_dict(),
+            "code_version": code_version(),
+            "selected_on": "PublicTest",
+        }
+
+    def restore(self, state: dict[str, Any], source: Path) -> None:
+        try:
+            self.model.load_state_dict(state["model_state"])
+            self.optimizer.load_state_dict(state["optimizer_state"])
+            if self.scheduler and state.get("scheduler_state"):
+                self.scheduler.load_state_dict(state["scheduler_state"])
+            if self.ema and state.get("ema"):
+                self.ema.load_state_dict(state["ema"])
+        except (KeyError, RuntimeError, ValueError) as e:
+            raise CheckpointError(f"{source}: does not match this run's model or settings: {e}") from None
+        self.history = list(state["history"])
+        self.best_accuracy, self.best_epoch = state["best_accuracy"], state["best_epoch"]
+        self.start_epoch = state["epoch"] + 1
+
+    # -- one epoch --------------------------------------------------------------------------------
+    def train_epoch(self, epoch: int, progress: EpochProgress) -> dict[str, float]:
+        cfg = self.cfg
+        self.net.train()
+        torch.manual_seed(_epoch_seed(cfg, epoch, 1 + self.rt.rank))  # dropout
+        index_gen = torch.Generator().manual_seed(_epoch_seed(cfg, epoch, 0))
+        aug_gen = torch.Generator(device=self.device).manual_seed(_epoch_seed(cfg, epoch, 100 + self.rt.rank))
+        order = epoch_indices(self.train_set.labels, cfg.balance, index_gen)
+        if self.rt.distributed:  # same permutation everywhere, one shard per rank
+            order = order[self.rt.rank :: self.rt.world_size]
+        order = order.to(self.device)
+        total_loss = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device)
+        seen = 0
+        start = time.perf_counter()
+        for step in range(self.steps_per_epoch):
+            batch = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            x = self.train_faces[batch].unsqueeze(1).float()
+            targets = self.train_targets[batch]
+            x, targets = augment_batch(x, targets, self.policy, aug_gen)
+            if cfg.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            if cfg.label_smoothing:
+                targets = targets * (1 - cfg.label_smoothing) + cfg.label_smoothing / self.num_classes
+            with autocast_context(self.device, self.amp):
+                logits = self.net(x)
+            loss = soft_cross_entropy(logits.float(), targets, self.weights)
+            if not torch.isfinite(loss):
+                raise TrainingDiverged(
+                    f"the loss became {loss.item()} at epoch {epoch}, batch {step + 1}; "
+                    "lower the learning rate (--lr) or check the data"
+                )
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            if self.scheduler is not None and self.step_per_batch:
+                self.scheduler.step()
+            if self.ema is not None:
+                self.ema.update(self.model)
+            total_loss += loss.detach() * len(batch)
+            correct += (logits.argmax(1) == targets.argmax(1)).sum()
+            seen += len(batch)
+            if progress.active and (step % 10 == 0 or step == self.steps_per_epoch - 1):
+                progress.update(
+                    step + 1,
+                    loss=float(total_loss) / seen,
+                    accuracy=float(correct) / seen,
+                    faces_per_s=seen * self.rt.world_size / (time.perf_counter() - start),
+                )
+        seconds = time.perf_counter() - start
+        return {
+            "train_loss": float(total_loss) / max(seen, 1),
+            "train_accuracy": float(correct) / max(seen, 1),
+            "train_seconds": seconds,
+            "faces_per_second": seen * self.rt.world_size / seconds,
+        }
+
+    def evaluate_selection(self) -> dict[str, float]:
+        """Loss and accuracy on PublicTest, with the weights that would be saved (EMA if kept)."""
+        model = self.ema.module if self.ema else self.model
+        logits = predict_logits(
+            model,
+            self.select_set.faces,
+            batch_size=self.cfg.eval_batch_size,
+            device=self.device,
+            amp=self.amp,
+            channels_last=self.cfg.channels_last,
+        )
+        targets = torch.as_tensor(self.select_set.targets)
+        labels = torch.as_tensor(self.select_set.labels)
+        return {
+            "val_loss": float(soft_cross_entropy(logits, targets, None)),
+            "val_accuracy": float((logits.argmax(1) == labels).float().mean()),
+        }
+
+    # -- the run ----------------------------------------------------------------------------------
+    def fit(self) -> TrainResult:
+        cfg, main = self.cfg, self.rt.is_main
+        writer = _tensorboard(self.run_dir) if (main and cfg.tensorboard) else None
+        progress = EpochProgress(enabled=main and cfg.progress, steps=self.steps_per_epoch, quiet=not main)
+        started = time.perf_counter()
+        stale_epochs = sum(1 for h in self.history if h["epoch"] > self.best_epoch)
+        with progress:
+            for epoch in range(self.start_epoch, cfg.epochs + 1):
+                progress.start_epoch(epoch, cfg.epochs)
+                metrics = self.train_epoch(epoch, progress)
+                metrics.update(self.evaluate_selection())
+                metrics.update(
+                    epoch=epoch,
+                    lr=self.optimizer.param_groups[0]["lr"],
+                    elapsed_minutes=(time.perf_counter() - started) / 60,
+                )
+                if self.scheduler is not None and not self.step_per_batch:
+                    self.scheduler.step(metrics["val_accuracy"])
+                self.history.append(metrics)
+                improved = metrics["val_accuracy"] > self.best_accuracy
+                if improved:
+                    self.best_accuracy, self.best_epoch, stale_epochs = metrics["val_accuracy"], epoch, 0
+                else:
+                    stale_epochs += 1
+                if main:
+                    self._record(epoch, metrics, improved, writer)
+                    progress.finish_epoch(metrics, improved)
+                if cfg.early_stop_patience and stale_epochs >= cfg.early_stop_patience:
+                    progress.note(f"early stop: no better PublicTest accuracy for {stale_epochs} epochs")
+                    break
+                if cfg.max_minutes and (time.perf_counter() - started) / 60 >= cfg.max_minutes:
+                    progress.note(f"stopping: the {cfg.max_minutes:g}-minute budget is spent")
+                    break
+        if writer is not None:
+            writer.close()
+        return TrainResult(self.run_dir, self.best_accuracy, self.best_epoch, self.history)
+
+    def _record(self, epoch: int, metrics: dict[str, Any], improved: bool, writer) -> None:
+        state = self.state(epoch)
+        save_checkpoint(self.run_dir / "last.pt", state)
+        if improved:
+            save_checkpoint(self.run_dir / "best.pt", state)
+        (self.run_dir / "history.json").write_text(json.dumps(self.history, indent=1))
+        if writer is not None:
+            for key, value in metrics.items():
+                if key != "epoch":
+                    writer.add_scalar(key, value, epoch)
+            writer.flush()
+
+
+def _tensorboard(run_dir: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard is optional: the run still writes history.json
+        return None
+    return SummaryWriter(str(run_dir / "tb"))
+
+
+def train(cfg: TrainConfig, *, resume: str | Path | None = None) -> TrainResult:
+    """Train on Training, select on PublicTest (PrivateTest is never read); return the best epoch.
+
+    With `resume` (a run directory), the run continues from its last.pt with the config stored there.
+    """
+    state = None
+    if resume is not None:
+        run_dir = Path(resume)
+        state = load_checkpoint(run_dir / "last.pt")
+        cfg = TrainConfig.from_dict(state["config"]).override(progress=cfg.progress, out=str(run_dir))
+    if not cfg.data:
+        raise ValueError("no dataset given: set data to fer2013.csv / fer2013.tar.gz / ...")
+    runtime = setup_runtime(cfg.device)
+    try:
+        run_dir = Path(cfg.out)
+        if runtime.is_main:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+        trainer = Trainer(cfg, runtime, run_dir)
+        if state is not None:
+            trainer.restore(state, run_dir / "last.pt")
+        return trainer.fit()
+    finally:
+        teardown_runtime(runtime)
