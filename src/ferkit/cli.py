@@ -161,6 +161,43 @@ def _parse_settings(pairs: list[str]) -> dict[str, object]:
     return settings
 
 
+@app.command("evaluate")
+def evaluate_command(
+    model: Annotated[Path, typer.Option(help="a training checkpoint (.pt) or an exported .onnx")],
+    data: Annotated[Path, typer.Option(help="FER2013 in any supported layout")],
+    split: Annotated[str, typer.Option(help="PublicTest (selection) or PrivateTest (the report)")] = "PublicTest",
+    tta: Annotated[str, typer.Option(help="test-time augmentation: none, flip or tencrop")] = "none",
+    ferplus: FerplusOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="end with one JSON line of metrics")] = False,
+) -> None:
+    """Accuracy, macro-F1 and per-class metrics of a model on one official split."""
+    from ferkit.data import DataError
+    from ferkit.evaluate.run import evaluate
+
+    try:
+        result = evaluate(model, data, split=split, tta=tta, ferplus=ferplus)
+    except (KeyError, ValueError, DataError) as e:
+        raise _fail(e.args[0] if isinstance(e, KeyError) else str(e)) from None
+    m = result.metrics
+    table = Table(title=f"{m['model']} on {m['split']} ({m['n']:,} faces, TTA {m['tta']})")
+    for col in ("class", "precision", "recall", "F1", "accuracy (1-vs-rest)", "support"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    for name, c in m["per_class"].items():
+        table.add_row(
+            name,
+            f"{c['precision']:.3f}",
+            f"{c['recall']:.3f}",
+            f"{c['f1']:.3f}",
+            f"{c['accuracy']:.3f}",
+            f"{c['support']:,}",
+        )
+    console.print(table)
+    console.print(f"accuracy {m['accuracy']:.4f}   macro-F1 {m['macro_f1']:.4f}   ECE {m['ece']:.4f}")
+    if as_json:
+        slim = {k: v for k, v in m.items() if k != "reliability"}
+        print(json.dumps(slim))
+
+
 @app.command("models")
 def models_command() -> None:
     """List the registered networks with parameters and multiply-adds per face."""

@@ -1,6 +1,6 @@
 """Networks for 48×48 faces and a registry by name (the notebooks' two nets and stronger ones)."""
 
-from ferkit.models import resnet, seeds  # noqa: F401  (registers the models)
+from ferkit.models import resnet, seeds, vgg  # noqa: F401  (registers the models)
 from ferkit.models.profile import count_parameters, multiply_adds
 from ferkit.models.registry import create_model, list_models
 

@@ -10,7 +10,7 @@ from ferkit.models.registry import register
 
 
 class BasicBlock(nn.Module):
-    def __init__(self, cin: int, cout: int, stride: int = 1) -> None:
+    def __init__(self, cin: int, cout: int, stride: int = 1, zero_init: bool = False) -> None:
         super().__init__()
         self.conv1 = conv_bn_relu(cin, cout, stride)
         self.conv2 = nn.Sequential(nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout))
@@ -18,7 +18,8 @@ class BasicBlock(nn.Module):
         if stride != 1 or cin != cout:
             self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
         self.relu = nn.ReLU(inplace=True)
-        nn.init.zeros_(self.conv2[1].weight)  # each block starts as identity: trains faster and deeper
+        if zero_init:  # each block starts as identity (helps very deep nets; slows shallow ones)
+            nn.init.zeros_(self.conv2[1].weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.relu(self.conv2(self.conv1(x)) + self.shortcut(x))
@@ -28,7 +29,12 @@ class FerResNet(FerNet):
     """Stem conv at full 48×48 resolution, then stages of basic blocks, global pooling, dropout, linear."""
 
     def __init__(
-        self, widths: tuple[int, ...], depths: tuple[int, ...], num_classes: int = 7, dropout: float = 0.2
+        self,
+        widths: tuple[int, ...],
+        depths: tuple[int, ...],
+        num_classes: int = 7,
+        dropout: float = 0.2,
+        head: str = "gap",
     ) -> None:
         super().__init__()
         self.normalize = Normalize()
@@ -41,9 +47,11 @@ class FerResNet(FerNet):
             stages.append(nn.Sequential(*blocks))
             cin = width
         self.stages = nn.Sequential(*stages)
-        self.pool = nn.AdaptiveAvgPool2d(1)
+        # 'flatten' keeps where a feature is (faces are aligned: mouth below eyes); 'gap' averages it away.
+        self.pool = nn.AdaptiveAvgPool2d(1) if head == "gap" else nn.Identity()
         self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(cin, num_classes)
+        side = 48 // 2 ** (len(widths) - 1)
+        self.fc = nn.Linear(cin if head == "gap" else cin * side * side, num_classes)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(self.stem(self.normalize(x)))

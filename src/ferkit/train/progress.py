@@ -15,7 +15,7 @@ class EpochProgress:
         self.active = enabled
         self.quiet = quiet
         self.steps = steps
-        self.console = Console(stderr=True)
+        self.console = Console(stderr=True, width=160)  # one line per epoch, even in a log file
         self._progress: Progress | None = None
         self._task = None
 

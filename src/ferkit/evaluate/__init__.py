@@ -1,0 +1,1 @@
+"""Evaluation on the official splits: metrics, TTA, calibration, reports."""

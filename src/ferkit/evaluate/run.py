@@ -1,0 +1,66 @@
+"""Score a model on one official split, with optional test-time augmentation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ferkit.data import FaceSet, ferplus_majority, load_faces
+from ferkit.evaluate.metrics import summary_metrics
+from ferkit.evaluate.predictors import Predictor, load_predictor
+from ferkit.evaluate.tta import tta_views
+from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    metrics: dict[str, Any]  # accuracy, macro_f1, per_class, n, split, model, tta, ...
+    faces: np.ndarray
+    labels: np.ndarray
+    probs: np.ndarray
+    class_names: tuple[str, ...]
+
+
+def split_with_labels(faces: FaceSet, split: str, class_names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(faces, labels) of a split, in the label space the model predicts (FER2013 or FER+)."""
+    if split not in faces.split_names:
+        raise ValueError(f"{faces.source} has no {split} split; it has: {', '.join(faces.split_names)}")
+    part = faces.split(split)
+    if class_names == EMOTIONS:
+        if not (part.labels >= 0).all():
+            raise ValueError(f"{faces.source}: the {split} faces have no labels to score against")
+        return np.asarray(part.faces), part.labels.astype(np.int64)
+    if class_names == FERPLUS_EMOTIONS:
+        if part.votes is None:
+            raise ValueError("this model predicts the 8 FER+ classes: pass --ferplus fer2013new.csv")
+        majority = ferplus_majority(part.votes)
+        keep = majority >= 0
+        return np.asarray(part.faces)[keep], majority[keep].astype(np.int64)
+    raise ValueError(
+        f"the model predicts {len(class_names)} classes {class_names}; the data has FER2013's 7 "
+        "or FER+'s 8: this checkpoint was trained on another label set"
+    )
+
+
+def predict_with_tta(predictor: Predictor, faces: np.ndarray, tta: str) -> np.ndarray:
+    views = tta_views(faces, tta)
+    return np.mean([predictor.predict_proba(np.ascontiguousarray(v)) for v in views], axis=0)
+
+
+def evaluate(
+    model: str | Path,
+    data: str | Path,
+    *,
+    split: str = "PublicTest",
+    tta: str = "none",
+    ferplus: str | Path | None = None,
+) -> Evaluation:
+    predictor = load_predictor(model)
+    faces, labels = split_with_labels(load_faces(data, ferplus=ferplus), split, predictor.class_names)
+    probs = predict_with_tta(predictor, faces, tta)
+    metrics = summary_metrics(labels, probs, predictor.class_names)
+    metrics.update(split=split, model=predictor.description, tta=tta, data=str(data))
+    return Evaluation(metrics, faces, labels, probs, predictor.class_names)
