@@ -161,6 +161,29 @@ def _parse_settings(pairs: list[str]) -> dict[str, object]:
     return settings
 
 
+@app.command("mine")
+def mine_command(
+    run_dir: Annotated[Path, typer.Argument(help="a finished run (uses its best.pt)")],
+    epochs: int = 3,
+    hard_fraction: Annotated[float, typer.Option(help="share of each batch drawn from the mistakes")] = 0.25,
+    out: Annotated[Optional[Path], typer.Option(help="new run directory (default RUN_DIR/mined)")] = None,  # noqa: UP045
+    progress: bool = True,
+) -> None:
+    """Fine-tune on the TRAINING faces the model gets wrong; report PublicTest before and after."""
+    from ferkit.data import DataError
+    from ferkit.train.checkpoint import CheckpointError
+    from ferkit.train.mining import mine_and_finetune
+
+    try:
+        r = mine_and_finetune(run_dir, epochs=epochs, hard_fraction=hard_fraction, out=out, progress=progress)
+    except (ValueError, DataError, CheckpointError) as e:
+        raise _fail(str(e)) from None
+    console.print(
+        f"{r.hard_examples:,} of {r.training_faces:,} training faces were wrong; PublicTest "
+        f"{r.publictest_before:.4f} -> {r.publictest_after:.4f} (best of the fine-tune); run: {r.run_dir}"
+    )
+
+
 @app.command("evaluate")
 def evaluate_command(
     model: Annotated[Path, typer.Option(help="a training checkpoint (.pt) or an exported .onnx")],

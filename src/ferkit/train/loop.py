@@ -37,6 +37,7 @@ class TrainResult:
     best_accuracy: float
     best_epoch: int
     history: list[dict[str, Any]] = field(default_factory=list)
+    model: nn.Module | None = None  # the final (not necessarily best) model of this process
 
 
 def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
@@ -129,6 +130,9 @@ class Trainer:
             self.net = torch.compile(self.net)
         self.history: list[dict[str, Any]] = []
         self.best_accuracy, self.best_epoch, self.start_epoch = -1.0, 0, 1
+        # Hard-example mining: training positions mixed into every batch at this fraction.
+        self.hard_pool: torch.Tensor | None = None
+        self.hard_fraction = 0.0
 
     # -- state ------------------------------------------------------------------------------------
     def state(self, epoch: int) -> dict[str, Any]:
@@ -182,6 +186,10 @@ class Trainer:
         start = time.perf_counter()
         for step in range(self.steps_per_epoch):
             batch = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            if self.hard_pool is not None:
+                k = int(len(batch) * self.hard_fraction)
+                pick = torch.randint(len(self.hard_pool), (k,), generator=index_gen).to(self.device)
+                batch = torch.cat([self.hard_pool[pick], batch[k:]])
             x = self.train_faces[batch].unsqueeze(1).float()
             targets = self.train_targets[batch]
             x, targets = augment_batch(x, targets, self.policy, aug_gen)
@@ -251,7 +259,7 @@ class Trainer:
             for epoch in range(self.start_epoch, cfg.epochs + 1):
                 progress.start_epoch(epoch, cfg.epochs)
                 metrics = self.train_epoch(epoch, progress)
-                metrics.update(self.evaluate_selection())
+                metrics.update(self._selection_metrics())
                 metrics.update(
                     epoch=epoch,
                     lr=self.optimizer.param_groups[0]["lr"],
@@ -276,7 +284,16 @@ class Trainer:
                     break
         if writer is not None:
             writer.close()
-        return TrainResult(self.run_dir, self.best_accuracy, self.best_epoch, self.history)
+        return TrainResult(self.run_dir, self.best_accuracy, self.best_epoch, self.history, self.model)
+
+    def _selection_metrics(self) -> dict[str, float]:
+        """Rank 0 judges; under DDP every rank gets its numbers so all make the same stop/LR decisions."""
+        metrics = self.evaluate_selection() if self.rt.is_main else {}
+        if self.rt.distributed:
+            box = [metrics]
+            torch.distributed.broadcast_object_list(box, src=0)
+            metrics = box[0]
+        return metrics
 
     def _record(self, epoch: int, metrics: dict[str, Any], improved: bool, writer) -> None:
         state = self.state(epoch)

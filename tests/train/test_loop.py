@@ -1,0 +1,112 @@
+"""The fit loop as a user sees it: checkpoints, exact resume, early stopping, bad inputs, mining, balance."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from ferkit.train import TrainingDiverged, recipe_config, train
+from ferkit.train.balance import class_weights, epoch_indices
+from ferkit.train.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
+from ferkit.train.mining import mine_and_finetune
+from ferkit.train.targets import DatasetUnsuitable
+
+
+def test_run_writes_checkpoints_that_stand_alone(tiny_config, tmp_path):
+    result = train(tiny_config)
+    run = tmp_path / "run"
+    assert {"best.pt", "last.pt", "history.json", "config.json"} <= {p.name for p in run.iterdir()}
+    state = load_checkpoint(run / "best.pt")
+    assert state["class_names"] == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+    assert state["config"]["model"] == "fer-vgg-s" and state["selected_on"] == "PublicTest"
+    assert state["code_version"].startswith("0.")
+    history = json.loads((run / "history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert result.best_accuracy == max(h["val_accuracy"] for h in history)
+    model = model_from_checkpoint(state)
+    assert model(torch.zeros(2, 1, 48, 48)).shape == (2, 7)
+
+
+def test_training_learns_the_tiny_task(tiny_config):
+    result = train(tiny_config.override(epochs=6, lr=0.02, augment="none"))
+    assert result.best_accuracy > 0.5  # 7 classes: chance is 0.14
+
+
+def test_resume_after_a_stop_equals_an_uninterrupted_run(tiny_config, tmp_path):
+    straight = train(tiny_config.override(out=str(tmp_path / "a")))
+    # max_minutes tiny = stop after the first epoch, as a kill after it would
+    train(tiny_config.override(out=str(tmp_path / "b"), max_minutes=1e-9))
+    assert load_checkpoint(tmp_path / "b" / "last.pt")["epoch"] == 1
+    resumed = train(tiny_config, resume=tmp_path / "b")
+    for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert [h["val_accuracy"] for h in straight.history] == [h["val_accuracy"] for h in resumed.history]
+
+
+def test_early_stopping(tiny_config):
+    # lr 0: nothing improves after epoch 1, so patience 2 stops after epoch 3
+    result = train(tiny_config.override(epochs=10, lr=0.0, early_stop_patience=2, ema_decay=0.0))
+    assert [h["epoch"] for h in result.history] == [1, 2, 3]
+
+
+def test_nan_loss_stops_with_epoch_and_batch(tiny_config):
+    with pytest.raises(TrainingDiverged, match=r"at epoch 1, batch \d+"):
+        train(tiny_config.override(lr=1e30, schedule="none", amp="off"))
+
+
+def test_corrupt_checkpoint_on_resume_is_named(tiny_config, tmp_path):
+    train(tiny_config.override(epochs=1))
+    last = tmp_path / "run" / "last.pt"
+    last.write_bytes(last.read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match=r"last\.pt: not a readable checkpoint"):
+        train(tiny_config, resume=tmp_path / "run")
+
+
+def test_unknown_names_list_the_valid_ones(tiny_config):
+    with pytest.raises(KeyError, match="fer-vgg-s"):
+        train(tiny_config.override(model="vgg-9000"))
+    with pytest.raises(KeyError, match="choose one of: seed, cpu, gpu, smoke"):
+        recipe_config("fastest")
+
+
+def test_dataset_without_publictest_or_labels(tmp_path, tiny_config):
+    from tests.conftest import pixel_text
+    from tests.train.conftest import tiny_faces
+
+    faces = tiny_faces().split("Training")
+    (tmp_path / "train.csv").write_text(
+        "emotion,pixels\n" + "".join(f"{lab},{pixel_text(f)}\n" for f, lab in zip(faces.faces, faces.labels))
+    )
+    with pytest.raises(DatasetUnsuitable, match="has no PublicTest split"):
+        train(tiny_config.override(data=str(tmp_path / "train.csv")))
+    (tmp_path / "t2").mkdir()
+    (tmp_path / "t2" / "test.csv").write_text("pixels\n" + "".join(f"{pixel_text(f)}\n" for f in faces.faces))
+    with pytest.raises(DatasetUnsuitable, match="has no Training split"):
+        train(tiny_config.override(data=str(tmp_path / "t2" / "test.csv")))
+
+
+def test_hard_example_mining_uses_training_mistakes(tiny_config, tmp_path):
+    train(tiny_config.override(epochs=1))
+    report = mine_and_finetune(tmp_path / "run", epochs=1, progress=False)
+    assert 0 < report.hard_examples <= report.training_faces == 96
+    saved = json.loads((tmp_path / "run" / "mined" / "mining.json").read_text())
+    assert saved["publictest_before"] == report.publictest_before
+    assert (tmp_path / "run" / "mined" / "best.pt").exists()
+
+
+def test_balancing_modes():
+    labels = np.array([0] * 10 + [1] * 2 + [2] * 4)
+    g = torch.Generator().manual_seed(0)
+    over = epoch_indices(labels, "oversample", g)
+    assert np.bincount(labels[over.numpy()]).tolist() == [10, 10, 10]
+    assert set(over.tolist()) == set(range(16))  # every face still appears
+    drawn = epoch_indices(np.repeat(labels, 50), "sampler", g)
+    share = np.bincount(np.repeat(labels, 50)[drawn.numpy()]) / len(drawn)
+    assert np.allclose(share, 1 / 3, atol=0.05)
+    w = class_weights(labels, 3)
+    assert w[1] > w[2] > w[0]
+    with pytest.raises(KeyError, match="oversample"):
+        epoch_indices(labels, "smote", g)
