@@ -48,5 +48,7 @@ def test_explore_writes_figures_and_page(tmp_path, faces):
         with Image.open(tmp_path / "eda" / name) as im:
             assert im.size == size
             assert len(im.getcolors(1 << 24)) > 10  # drawn, not blank
+    with Image.open(tmp_path / "eda" / "augmentations.png") as im:
+        assert im.size == (640, 1690)  # 13 rows: original, 10 ops, mixup, cutmix
     page = (tmp_path / "eda" / "index.html").read_text()
-    assert "thumbnails.png" in page and "class_counts.png" in page
+    assert "thumbnails.png" in page and "class_counts.png" in page and "augmentations.png" in page

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Annotated, Optional
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -102,7 +103,17 @@ def explore(
     """Write exploration figures (thumbnail grid, one face per class, class counts) and an HTML page."""
     from ferkit.data.explore import write_exploration
 
-    page = write_exploration(_load(path, ferplus), out, seed=seed)
+    faces = _load(path, ferplus)
+    extra = []
+    try:  # the gallery runs the real training ops, which need torch (the `train` extra)
+        from ferkit.train.gallery import augmentation_gallery
+
+        pick = np.random.default_rng(seed).choice(len(faces), size=2, replace=False)
+        gallery = augmentation_gallery(np.asarray(faces.faces)[pick], out / "augmentations.png", seed=seed)
+        extra.append(("Every augmentation, four random draws each", gallery))
+    except ImportError:
+        err_console.print("no augmentation gallery: it needs torch (pip install 'ferkit[train]')")
+    page = write_exploration(faces, out, seed=seed, extra=extra)
     console.print(f"wrote {page}")
 
 

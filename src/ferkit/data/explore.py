@@ -77,13 +77,16 @@ def _save(fig, out: Path) -> Path:
     return out
 
 
-def write_exploration(faces: FaceSet, out_dir: Path, *, seed: int = 0) -> Path:
-    """All figures plus an index.html that shows them; returns the page's path."""
+def write_exploration(
+    faces: FaceSet, out_dir: Path, *, seed: int = 0, extra: list[tuple[str, Path]] | None = None
+) -> Path:
+    """All figures (plus `extra` ones made by other layers) and an index.html that shows them."""
     out_dir.mkdir(parents=True, exist_ok=True)
     figures = [
         ("Random faces", thumbnail_grid(faces, out_dir / "thumbnails.png", seed=seed)),
         ("One face per class", one_per_class(faces, out_dir / "one_per_class.png", seed=seed)),
         ("Class counts per split", class_counts_chart(faces, out_dir / "class_counts.png")),
+        *(extra or []),
     ]
     body = "\n".join(
         f"<h2>{html.escape(title)}</h2>\n<img src='{path.name}' alt='{html.escape(title)}'>" for title, path in figures

@@ -1,0 +1,73 @@
+"""Print training throughput (faces/s) of every registered model on this machine, and the achieved
+GFLOP/s against this machine's measured matmul peak, both measured in this run.
+
+Usage: python benchmarks/train_speed.py [--batch 128] [--steps 6] [--amp auto|bf16|off]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import torch
+import torch.nn.functional as F
+
+from ferkit.models import create_model, list_models, multiply_adds
+from ferkit.models.predict import autocast_context
+from ferkit.train.distributed import bf16_supported
+
+
+def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 10) -> float:
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    for _ in range(2):
+        a @ b
+    start = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return 2 * n**3 * reps / (time.perf_counter() - start) / 1e9
+
+
+def train_throughput(name: str, batch: int, steps: int, amp: bool) -> tuple[float, float]:
+    torch.manual_seed(0)
+    model = create_model(name).to(memory_format=torch.channels_last).train()
+    macs = multiply_adds(model)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
+    x = (torch.rand(batch, 1, 48, 48) * 255).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 7, (batch,))
+    for step in range(steps + 1):
+        if step == 1:  # the first step warms up the kernels
+            start = time.perf_counter()
+        with autocast_context(torch.device("cpu"), amp):
+            loss = F.cross_entropy(model(x).float(), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    faces_per_s = batch * steps / (time.perf_counter() - start)
+    # forward + backward ≈ 3× the forward multiply-adds, 2 FLOPs each
+    return faces_per_s, faces_per_s * macs * 3 * 2 / 1e9
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--amp", default="auto", choices=["auto", "bf16", "off"])
+    args = parser.parse_args()
+    amp = args.amp == "bf16" or (args.amp == "auto" and bf16_supported(torch.device("cpu")))
+    peak32 = matmul_peak(torch.float32)
+    print(
+        f"cores {os.cpu_count()}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"bf16 autocast {'on' if amp else 'off'}"
+    )
+    print(
+        f"matmul peak: fp32 {peak32:.0f} GFLOP/s" + (f", bf16 {matmul_peak(torch.bfloat16):.0f} GFLOP/s" if amp else "")
+    )
+    print(f"{'model':14s} {'faces/s':>8s} {'s/epoch':>8s} {'GFLOP/s':>8s} {'of fp32 peak':>12s}")
+    for spec in list_models():
+        faces_per_s, gflops = train_throughput(spec.name, args.batch, args.steps, amp)
+        print(f"{spec.name:14s} {faces_per_s:8.0f} {28709 / faces_per_s:8.0f} {gflops:8.1f} {gflops / peak32:11.0%}")
+
+
+if __name__ == "__main__":
+    main()
