@@ -52,3 +52,40 @@ def test_explore_writes_figures_and_page(tmp_path, faces):
         assert im.size == (640, 1690)  # 13 rows: original, 10 ops, mixup, cutmix
     page = (tmp_path / "eda" / "index.html").read_text()
     assert "thumbnails.png" in page and "class_counts.png" in page and "augmentations.png" in page
+
+
+def test_train_maps_flags_onto_the_config(monkeypatch, tmp_path):
+    import ferkit.train
+
+    seen = {}
+
+    def fake_train(cfg, resume=None):
+        seen["cfg"], seen["resume"] = cfg, resume
+        from ferkit.train.loop import TrainResult
+
+        return TrainResult(tmp_path, 0.5, 1)
+
+    monkeypatch.setattr(ferkit.train, "train", fake_train)
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--recipe",
+            "cpu",
+            "--data",
+            "x.csv",
+            "--out",
+            str(tmp_path),
+            "--set",
+            "lr=0.02",
+            "--set",
+            "epochs=3",
+            "--set",
+            "channels_last=false",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    cfg = seen["cfg"]
+    assert (cfg.model, cfg.lr, cfg.epochs, cfg.channels_last, cfg.data) == ("fer-vgg-s", 0.02, 3, False, "x.csv")
+    bad = runner.invoke(app, ["train", "--data", "x.csv", "--set", "speed=fast"])
+    assert bad.exit_code == 2 and "expected KEY=VALUE with KEY one of" in bad.stderr

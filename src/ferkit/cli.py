@@ -197,22 +197,48 @@ def mine_command(
 
 @app.command("evaluate")
 def evaluate_command(
-    model: Annotated[Path, typer.Option(help="a training checkpoint (.pt) or an exported .onnx")],
     data: Annotated[Path, typer.Option(help="FER2013 in any supported layout")],
+    model: Annotated[Optional[Path], typer.Option(help="a training checkpoint (.pt) or an exported .onnx")] = None,  # noqa: UP045
     split: Annotated[str, typer.Option(help="PublicTest (selection) or PrivateTest (the report)")] = "PublicTest",
     tta: Annotated[str, typer.Option(help="test-time augmentation: none, flip or tencrop")] = "none",
     ferplus: FerplusOpt = None,
+    calibrate: Annotated[bool, typer.Option(help="temperature-scale, fitted on PublicTest only")] = False,
+    out: Annotated[Optional[Path], typer.Option(help="write the full report (PNGs, HTML, csv, json) here")] = None,  # noqa: UP045
+    compare: Annotated[Optional[list[Path]], typer.Option(help="score several models on the same split")] = None,  # noqa: UP045
     as_json: Annotated[bool, typer.Option("--json", help="end with one JSON line of metrics")] = False,
 ) -> None:
     """Accuracy, macro-F1 and per-class metrics of a model on one official split."""
     from ferkit.data import DataError
     from ferkit.evaluate.run import evaluate
 
+    models = [model] if model else []
+    models += compare or []
+    if not models:
+        raise _fail("give --model MODEL, or --compare MODEL_A --compare MODEL_B ...")
     try:
-        result = evaluate(model, data, split=split, tta=tta, ferplus=ferplus)
+        results = [evaluate(m, data, split=split, tta=tta, ferplus=ferplus, calibrate=calibrate) for m in models]
     except (KeyError, ValueError, DataError) as e:
         raise _fail(e.args[0] if isinstance(e, KeyError) else str(e)) from None
-    m = result.metrics
+    if len(results) > 1:
+        table = Table(title=f"{split}, TTA {tta}")
+        for col in ("model", "accuracy", "macro-F1", "ECE", "faces"):
+            table.add_column(col, justify="left" if col == "model" else "right")
+        for r in results:
+            m = r.metrics
+            table.add_row(m["model"], f"{m['accuracy']:.4f}", f"{m['macro_f1']:.4f}", f"{m['ece']:.4f}", f"{m['n']:,}")
+        console.print(table)
+    else:
+        _print_evaluation(results[0].metrics)
+    if out:
+        from ferkit.evaluate.report import write_report
+
+        console.print(f"report: {write_report(results[0], out)}")
+    if as_json:
+        rows = [{k: v for k, v in r.metrics.items() if k != "reliability"} for r in results]
+        print(json.dumps(rows[0] if len(rows) == 1 else rows))
+
+
+def _print_evaluation(m: dict) -> None:
     table = Table(title=f"{m['model']} on {m['split']} ({m['n']:,} faces, TTA {m['tta']})")
     for col in ("class", "precision", "recall", "F1", "accuracy (1-vs-rest)", "support"):
         table.add_column(col, justify="left" if col == "class" else "right")
@@ -226,10 +252,43 @@ def evaluate_command(
             f"{c['support']:,}",
         )
     console.print(table)
-    console.print(f"accuracy {m['accuracy']:.4f}   macro-F1 {m['macro_f1']:.4f}   ECE {m['ece']:.4f}")
-    if as_json:
-        slim = {k: v for k, v in m.items() if k != "reliability"}
-        print(json.dumps(slim))
+    temperature = f"   temperature {m['temperature']:.3f} (fitted on PublicTest)" if "temperature" in m else ""
+    console.print(f"accuracy {m['accuracy']:.4f}   macro-F1 {m['macro_f1']:.4f}   ECE {m['ece']:.4f}{temperature}")
+
+
+@app.command("plot-run")
+def plot_run_command(run_dir: Annotated[Path, typer.Argument(help="a training run directory")]) -> None:
+    """Training curves (loss and accuracy per epoch, Training vs PublicTest) from a run's history.json."""
+    from ferkit.evaluate.curves import plot_history
+
+    try:
+        path = plot_history(run_dir)
+    except (OSError, ValueError) as e:
+        raise _fail(str(e)) from None
+    console.print(f"wrote {path}")
+
+
+@app.command("export")
+def export_command(
+    checkpoint: Annotated[Path, typer.Argument(help="a training checkpoint (.pt)")],
+    out: Annotated[Path, typer.Option(help="the file to write")],
+    format_: Annotated[str, typer.Option("--format", help="onnx (tflite, coreml: not yet)")] = "onnx",
+) -> None:
+    """Export a checkpoint and check the export against the torch model."""
+    from ferkit.train.checkpoint import CheckpointError
+
+    if format_ != "onnx":
+        raise _fail(f"--format {format_}: only onnx is implemented so far (TFLite and Core ML are open work)")
+    from ferkit.export.onnx_export import export_onnx
+
+    try:
+        report = export_onnx(checkpoint, out)
+    except (CheckpointError, RuntimeError) as e:
+        raise _fail(str(e)) from None
+    console.print(
+        f"wrote {report.path} ({report.size_bytes / 1e6:.1f} MB); max probability difference vs "
+        f"torch on {report.faces_checked} faces: {report.max_prob_difference:.1e}"
+    )
 
 
 @app.command("models")

@@ -110,3 +110,24 @@ def test_balancing_modes():
     assert w[1] > w[2] > w[0]
     with pytest.raises(KeyError, match="oversample"):
         epoch_indices(labels, "smote", g)
+
+
+def test_gpu_recipe_runs_a_few_steps_on_cpu(tiny_csv, tmp_path):
+    cfg = recipe_config(
+        "gpu",
+        data=str(tiny_csv),
+        out=str(tmp_path / "gpu"),
+        epochs=1,
+        batch_size=16,
+        progress=False,
+        tensorboard=False,
+        device="cpu",
+    )
+    result = train(cfg)
+    assert result.history[0]["epoch"] == 1
+    assert load_checkpoint(tmp_path / "gpu" / "best.pt")["model_name"] == "fer-resnet18"
+
+
+def test_tensorboard_scalars_are_written(tiny_config, tmp_path):
+    train(tiny_config.override(epochs=1, tensorboard=True))
+    assert list((tmp_path / "run" / "tb").glob("events.out.tfevents.*"))

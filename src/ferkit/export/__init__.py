@@ -1,0 +1,1 @@
+"""Export trained models (ONNX now; TFLite, Core ML and int8 are open work), each checked against torch."""
