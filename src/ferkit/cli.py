@@ -256,6 +256,34 @@ def _print_evaluation(m: dict) -> None:
     console.print(f"accuracy {m['accuracy']:.4f}   macro-F1 {m['macro_f1']:.4f}   ECE {m['ece']:.4f}{temperature}")
 
 
+@app.command("inspect")
+def inspect_command(
+    model: Annotated[Path, typer.Option(help="a training checkpoint (.pt)")],
+    image: Annotated[Path, typer.Option(help="a face crop (any size; made 48×48 gray)")],
+    layer: Annotated[Optional[str], typer.Option(help="a conv layer name (default: the last conv)")] = None,  # noqa: UP045
+    out: Annotated[Path, typer.Option(help="the PNG to write")] = Path("inspect.png"),
+) -> None:
+    """Feature maps of one layer for a face, and a Grad-CAM overlay of where the net looked."""
+    from ferkit.data import DataError
+    from ferkit.data.images import read_face_image
+    from ferkit.evaluate.inspect import conv_layer_names, draw_inspection, feature_maps, grad_cam
+    from ferkit.train.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
+
+    try:
+        state = load_checkpoint(model)
+        face = read_face_image(image)
+        net = model_from_checkpoint(state).float()
+        layer = layer or conv_layer_names(net)[-1]
+        maps = feature_maps(net, face, layer)
+        cam, target = grad_cam(net, face, layer)
+    except (CheckpointError, DataError) as e:
+        raise _fail(str(e)) from None
+    except KeyError as e:
+        raise _fail(e.args[0]) from None
+    path = draw_inspection(face, maps, cam, layer, state["class_names"][target], out)
+    console.print(f"wrote {path} (top class: {state['class_names'][target]})")
+
+
 @app.command("plot-run")
 def plot_run_command(run_dir: Annotated[Path, typer.Argument(help="a training run directory")]) -> None:
     """Training curves (loss and accuracy per epoch, Training vs PublicTest) from a run's history.json."""
