@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ferkit.data import FaceSet, ferplus_majority, load_faces
+from ferkit.evaluate.calibration import apply_temperature, fit_temperature
 from ferkit.evaluate.metrics import summary_metrics
 from ferkit.evaluate.predictors import Predictor, load_predictor
 from ferkit.evaluate.tta import tta_views
@@ -57,10 +58,24 @@ def evaluate(
     split: str = "PublicTest",
     tta: str = "none",
     ferplus: str | Path | None = None,
+    calibrate: bool = False,
 ) -> Evaluation:
+    """Score `model` on `split`; with `calibrate`, a temperature fitted on PublicTest rescales the probabilities."""
     predictor = load_predictor(model)
-    faces, labels = split_with_labels(load_faces(data, ferplus=ferplus), split, predictor.class_names)
+    dataset = load_faces(data, ferplus=ferplus)
+    faces, labels = split_with_labels(dataset, split, predictor.class_names)
     probs = predict_with_tta(predictor, faces, tta)
+    extra: dict[str, Any] = {}
+    if calibrate:
+        select_faces, select_labels = split_with_labels(dataset, "PublicTest", predictor.class_names)
+        select_probs = probs if split == "PublicTest" else predict_with_tta(predictor, select_faces, tta)
+        temperature = fit_temperature(np.log(np.clip(select_probs, 1e-12, 1)), select_labels)
+        extra = {
+            "temperature": temperature,
+            "temperature_fitted_on": "PublicTest",
+            "ece_before_temperature": summary_metrics(labels, probs, predictor.class_names)["ece"],
+        }
+        probs = apply_temperature(probs, temperature)
     metrics = summary_metrics(labels, probs, predictor.class_names)
-    metrics.update(split=split, model=predictor.description, tta=tta, data=str(data))
+    metrics.update(split=split, model=predictor.description, tta=tta, data=str(data), **extra)
     return Evaluation(metrics, faces, labels, probs, predictor.class_names)
