@@ -301,8 +301,11 @@ def export_command(
     checkpoint: Annotated[Path, typer.Argument(help="a training checkpoint (.pt)")],
     out: Annotated[Path, typer.Option(help="the file to write")],
     format_: Annotated[str, typer.Option("--format", help="onnx (tflite, coreml: not yet)")] = "onnx",
+    card: Annotated[Optional[Path], typer.Option(help="dataset to score the export on for its model card")] = None,  # noqa: UP045
 ) -> None:
-    """Export a checkpoint and check the export against the torch model."""
+    """Export a checkpoint and check the export against the torch model (optionally write a model card)."""
+    import sys
+
     from ferkit.train.checkpoint import CheckpointError
 
     if format_ != "onnx":
@@ -317,6 +320,11 @@ def export_command(
         f"wrote {report.path} ({report.size_bytes / 1e6:.1f} MB); max probability difference vs "
         f"torch on {report.faces_checked} faces: {report.max_prob_difference:.1e}"
     )
+    if card is not None:
+        from ferkit.export.model_card import write_model_card
+
+        command = "ferkit " + " ".join(sys.argv[1:])
+        console.print(f"model card: {write_model_card(checkpoint, out, card, command=command)}")
 
 
 @app.command("models")

@@ -73,7 +73,17 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def load_predictor(model: str | Path) -> Predictor:
+    """A .pt checkpoint, a run directory (its best.pt), an .onnx file, or 'default' (the shipped model)."""
+    if str(model) == "default":
+        from ferkit.weights import default_model_path
+
+        try:
+            return OnnxPredictor(default_model_path())
+        except FileNotFoundError as e:
+            raise ValueError(str(e)) from None
     path = Path(model)
+    if path.is_dir():
+        path = path / "best.pt"
     if not path.is_file():
         raise ValueError(f"{path}: no such model file (a .pt checkpoint or an .onnx export)")
     if path.suffix.lower() == ".onnx":

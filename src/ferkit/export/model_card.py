@@ -1,0 +1,70 @@
+"""The model card that ships beside an exported model: what it is, how it was trained, how well it does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from ferkit.evaluate.run import evaluate
+from ferkit.train.checkpoint import load_checkpoint
+
+
+def write_model_card(checkpoint: str | Path, exported: str | Path, data: str | Path, *, command: str) -> Path:
+    """Evaluate the exported file itself on PublicTest and PrivateTest and write <exported>.card.json / .md."""
+    state = load_checkpoint(checkpoint)
+    exported = Path(exported)
+    results: dict[str, Any] = {}
+    for split in ("PublicTest", "PrivateTest"):
+        for tta in ("none", "flip"):
+            m = evaluate(exported, data, split=split, tta=tta).metrics
+            results[f"{split}/{tta}"] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n": m["n"]}
+    cfg = state["config"]
+    card = {
+        "model": state["model_name"],
+        "file": exported.name,
+        "classes": state["class_names"],
+        "input": "N×1×48×48 float32 gray pixels 0-255, face crops aligned like FER2013",
+        "trained_on": "FER2013 Training split (28,709 faces)",
+        "selected_on": "FER2013 PublicTest (best epoch by accuracy)",
+        "reported_on": "FER2013 PrivateTest (never used for any choice)",
+        "best_epoch": state["best_epoch"],
+        "epochs_run": state["epoch"],
+        "training_minutes": round(state["history"][-1]["elapsed_minutes"], 1) if state["history"] else None,
+        "recipe": {
+            k: cfg[k]
+            for k in (
+                "model",
+                "optimizer",
+                "lr",
+                "schedule",
+                "epochs",
+                "batch_size",
+                "augment",
+                "label_smoothing",
+                "ema_decay",
+                "balance",
+                "seed",
+            )
+        },
+        "results": results,
+        "command": command,
+        "code_version": state.get("code_version", ""),
+        "date": dt.date.today().isoformat(),
+    }
+    json_path = exported.with_name(exported.stem + ".card.json")
+    json_path.write_text(json.dumps(card, indent=1))
+    rows = "\n".join(
+        f"| {key.split('/')[0]} | {key.split('/')[1]} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['n']:,} |"
+        for key, r in results.items()
+    )
+    exported.with_name(exported.stem + ".card.md").write_text(
+        f"# {card['model']} ({exported.name})\n\n"
+        f"Classes: {', '.join(card['classes'])}. Input: {card['input']}.\n\n"
+        f"Trained on {card['trained_on']}; best epoch {card['best_epoch']} of {card['epochs_run']} chosen on "
+        f"{card['selected_on']}; reported on {card['reported_on']}.\n\n"
+        "| split | TTA | accuracy | macro-F1 | faces |\n|---|---|---|---|---|\n" + rows + "\n\n"
+        f"Made by: `{command}` ({card['code_version']}, {card['date']}).\n"
+    )
+    return json_path
