@@ -26,13 +26,19 @@ def conv_bn_relu(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
 
 
 class FerNet(nn.Module):
-    """Base class: `forward_features` (map) then `forward_head` (logits), timm-style."""
+    """Base class: `forward_features` (map) then `forward_head` (logits), timm-style.
+
+    Subclasses either define `self.features` and `self.head` or override both methods.
+    """
+
+    features: nn.Module
+    head: nn.Module
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        return self.features(x)
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        return self.head(features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))

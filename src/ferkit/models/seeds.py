@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from ferkit.models.layers import FerNet, Normalize
@@ -29,12 +28,6 @@ class SeedLeNet(FerNet):
             nn.Linear(256, num_classes),
         )
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head(features)
-
 
 class SeedVGG(FerNet):
     """The Best Actor net: four stacks of two 3×3 convs with BN, 3×3/2 max-pool, dropout 0.3; dense 512-256-64.
@@ -60,12 +53,6 @@ class SeedVGG(FerNet):
             nn.Linear(256, 64), nn.ReLU(inplace=True), nn.Dropout(0.3),
             nn.Linear(64, num_classes),
         )  # fmt: skip
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head(features)
 
 
 @register("seed-lenet", "the LeNet-style notebook net: 4 valid convs 64-512, dense 256")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from ferkit.models.layers import FerNet, Normalize, conv_bn_relu
@@ -35,12 +34,6 @@ class FerVGG(FerNet):
             nn.Flatten(), nn.Dropout(dropout), nn.Linear(cin * side * side, hidden), nn.BatchNorm1d(hidden),
             nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(hidden, num_classes),
         )  # fmt: skip
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head(features)
 
 
 @register("fer-vgg-s", "small VGG for CPUs: 2 convs per stage at 32-64-128-256, flatten 3×3, dense 256")
