@@ -198,13 +198,16 @@ def mine_command(
 @app.command("evaluate")
 def evaluate_command(
     data: Annotated[Path, typer.Option(help="FER2013 in any supported layout")],
-    model: Annotated[Optional[Path], typer.Option(help="a training checkpoint (.pt) or an exported .onnx")] = None,  # noqa: UP045
+    model: Annotated[Optional[Path], typer.Option(help="checkpoint (.pt), run dir, .onnx, or default")] = None,  # noqa: UP045
     split: Annotated[str, typer.Option(help="PublicTest (selection) or PrivateTest (the report)")] = "PublicTest",
     tta: Annotated[str, typer.Option(help="test-time augmentation: none, flip or tencrop")] = "none",
     ferplus: FerplusOpt = None,
     calibrate: Annotated[bool, typer.Option(help="temperature-scale, fitted on PublicTest only")] = False,
     out: Annotated[Optional[Path], typer.Option(help="write the full report (PNGs, HTML, csv, json) here")] = None,  # noqa: UP045
-    compare: Annotated[Optional[list[Path]], typer.Option(help="score several models on the same split")] = None,  # noqa: UP045
+    compare: Annotated[bool, typer.Option(help="score every MODELS argument on the same split, as a table")] = False,
+    models_to_compare: Annotated[
+        Optional[list[Path]], typer.Argument(metavar="MODELS", help="run directories or model files, with --compare")  # noqa: UP045
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="end with one JSON line of metrics")] = False,
 ) -> None:
     """Accuracy, macro-F1 and per-class metrics of a model on one official split."""
@@ -212,9 +215,12 @@ def evaluate_command(
     from ferkit.evaluate.run import evaluate
 
     models = [model] if model else []
-    models += compare or []
+    if compare:
+        models += models_to_compare or []
+    elif models_to_compare:
+        raise _fail("several models given: add --compare to score them side by side")
     if not models:
-        raise _fail("give --model MODEL, or --compare MODEL_A --compare MODEL_B ...")
+        raise _fail("give --model MODEL, or --compare RUN_A RUN_B ...")
     try:
         results = [evaluate(m, data, split=split, tta=tta, ferplus=ferplus, calibrate=calibrate) for m in models]
     except (KeyError, ValueError, DataError) as e:

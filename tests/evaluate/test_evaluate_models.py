@@ -60,9 +60,7 @@ def test_cli_json_last_line(tiny_run):
 
 def test_compare_several_models(tiny_run):
     csv_path, run = tiny_run
-    result = runner.invoke(
-        app, ["evaluate", "--data", str(csv_path), "--compare", str(run / "best.pt"), "--compare", str(run / "last.pt")]
-    )
+    result = runner.invoke(app, ["evaluate", "--data", str(csv_path), "--compare", str(run), str(run / "last.pt")])
     assert result.exit_code == 0, result.output
     assert "best.pt" in result.stdout and "last.pt" in result.stdout
 
