@@ -79,6 +79,23 @@ def data_info(
         console.print(f"  [yellow]faces shared by {pair}: {n:,}[/yellow] (leakage between splits)")
 
 
+@data_app.command("pack")
+def data_pack(
+    path: DataPath,
+    out: Annotated[Path, typer.Option(help="the pack to write (name ends in .ferpack.xz)")],
+    splits: Annotated[str, typer.Option(help="comma-separated splits to keep")] = "Training,PublicTest",
+    ferplus: FerplusOpt = None,
+) -> None:
+    """Write chosen splits as one compact xz file (Training + PublicTest ≈ 54 MiB) to carry elsewhere."""
+    from ferkit.data.pack import write_pack
+
+    try:
+        written = write_pack(_load(path, ferplus), out, [s.strip() for s in splits.split(",") if s.strip()])
+    except (KeyError, ValueError) as e:
+        raise _fail(e.args[0] if isinstance(e, KeyError) else str(e)) from None
+    console.print(f"wrote {written} ({written.stat().st_size / 2**20:.1f} MiB, splits {splits})")
+
+
 @data_app.command("download")
 def data_download(dest: Annotated[Path, typer.Option(help="folder to download into")] = Path("data/fer2013")) -> None:
     """Download FER2013 from Kaggle with the official client (needs your Kaggle credentials)."""

@@ -14,6 +14,7 @@ from ferkit.data.errors import DataError
 from ferkit.data.faceset import FaceSet
 from ferkit.data.ferplus import join_ferplus
 from ferkit.data.folders import list_images, looks_like_image_folders, read_image_folders
+from ferkit.data.pack import is_pack, read_pack
 
 _DIRECTORY_FILES = ("fer2013.csv", "icml_face_data.csv", "fer2013.tar.gz", "train.csv")
 
@@ -22,8 +23,8 @@ def load_faces(path: str | Path, *, ferplus: str | Path | None = None, cache: bo
     """Read FER2013 in any supported layout; join FER+ votes when `ferplus` names fer2013new.csv.
 
     Layouts: fer2013.csv, fer2013.tar.gz, Kaggle's competition .zip, icml_face_data.csv, train.csv
-    (+ test.csv beside it), and image folders train|test/<class>/*. A directory holding one of the
-    files is read as that file.
+    (+ test.csv beside it), image folders train|test/<class>/*, and ferkit packs (*.ferpack.xz). A
+    directory holding one of the files is read as that file.
     """
     path = Path(path).expanduser()
     if not path.exists():
@@ -79,6 +80,9 @@ def _source_digest(sources: list[Path]) -> str:
 
 
 def _read(path: Path, sources: list[Path], ferplus: Path | None) -> FaceSet:
+    if is_pack(path):
+        faces = read_pack(path)
+        return join_ferplus(faces, ferplus) if ferplus is not None else faces
     is_folders = path.is_dir() and looks_like_image_folders(path)
     faces = read_image_folders(path) if is_folders else _read_csv_sources(sources)
     return join_ferplus(faces, ferplus) if ferplus is not None else faces

@@ -1,0 +1,69 @@
+"""Compact packs of chosen splits (xz-compressed), e.g. Training + PublicTest to carry to a GPU machine.
+
+All three FER2013 splits do not fit a 64 MiB carry limit; Training + PublicTest do (about 54 MiB), and
+leaving PrivateTest behind also makes it impossible to tune on it over there.
+"""
+
+from __future__ import annotations
+
+import io
+import lzma
+from pathlib import Path
+
+import numpy as np
+
+from ferkit.data.errors import DataError
+from ferkit.data.faceset import FaceSet
+from ferkit.labels import SPLITS
+
+PACK_SUFFIX = ".ferpack.xz"
+_FORMAT = "ferkit-pack-v1"
+
+
+def is_pack(path: Path) -> bool:
+    return path.name.endswith(PACK_SUFFIX)
+
+
+def write_pack(faces: FaceSet, out: Path, splits: list[str]) -> Path:
+    """Write the chosen splits of `faces` to `out` (a name ending in .ferpack.xz)."""
+    if not out.name.endswith(PACK_SUFFIX):
+        raise ValueError(f"{out}: a pack's name must end in {PACK_SUFFIX}")
+    unknown = [s for s in splits if s not in SPLITS]
+    if unknown:
+        raise KeyError(f"unknown split(s) {', '.join(unknown)}; choose from {', '.join(SPLITS)}")
+    part = faces.subset(np.isin(faces.split_codes, [SPLITS.index(s) for s in splits]))
+    arrays = {
+        "format": np.array(_FORMAT),
+        "faces": part.faces,
+        "labels": part.labels,
+        "split_codes": part.split_codes,
+        "row_index": part.row_index,
+        "source": np.array(faces.source),
+    }
+    if part.votes is not None:
+        arrays["votes"] = part.votes
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(lzma.compress(buffer.getvalue(), preset=6))
+    tmp.replace(out)
+    return out
+
+
+def read_pack(path: Path) -> FaceSet:
+    try:
+        raw = lzma.decompress(path.read_bytes())
+        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
+            if str(z["format"]) != _FORMAT:
+                raise DataError(path, f"unsupported pack format {z['format']!s}; expected {_FORMAT}")
+            return FaceSet(
+                faces=z["faces"],
+                labels=z["labels"],
+                split_codes=z["split_codes"],
+                votes=z["votes"] if "votes" in z.files else None,
+                source=f"{path} (pack of {z['source']!s})",
+                row_index=z["row_index"],
+            )
+    except (lzma.LZMAError, EOFError, ValueError, KeyError, OSError) as e:
+        raise DataError(path, f"not a readable ferkit pack (truncated or corrupt?): {e}") from None
