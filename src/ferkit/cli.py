@@ -141,6 +141,8 @@ def train_command(
     recipe: Annotated[Optional[str], typer.Option(help="named settings: seed, cpu, gpu, smoke")] = None,  # noqa: UP045
     model: Annotated[Optional[str], typer.Option(help="a name from `ferkit models`")] = None,  # noqa: UP045
     resume: Annotated[Optional[Path], typer.Option(help="continue the run in this directory")] = None,  # noqa: UP045
+    labels: Annotated[Optional[str], typer.Option(help="fer2013 (7 classes) or ferplus (8, vote targets)")] = None,  # noqa: UP045
+    ferplus: FerplusOpt = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="any TrainConfig field: --set lr=0.05")] = None,  # noqa: UP045
     progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
 ) -> None:
@@ -154,7 +156,12 @@ def train_command(
     try:
         overrides = _parse_settings(set_ or [])
         overrides.update(
-            model=model, data=str(data) if data else None, out=str(out) if out else None, progress=progress
+            model=model,
+            data=str(data) if data else None,
+            out=str(out) if out else None,
+            progress=progress,
+            labels=labels,
+            ferplus=str(ferplus) if ferplus else None,
         )
         cfg = TrainConfig(progress=progress) if resume else recipe_config(recipe, **overrides)
         result = train(cfg, resume=resume)

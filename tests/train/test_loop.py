@@ -131,3 +131,22 @@ def test_gpu_recipe_runs_a_few_steps_on_cpu(tiny_csv, tmp_path):
 def test_tensorboard_scalars_are_written(tiny_config, tmp_path):
     train(tiny_config.override(epochs=1, tensorboard=True))
     assert list((tmp_path / "run" / "tb").glob("events.out.tfevents.*"))
+
+
+def test_ferplus_labels_train_on_vote_distributions(tiny_config, tiny_csv, tmp_path):
+    from tests.data.test_ferplus_and_summary import write_votes
+    from tests.train.conftest import tiny_faces
+
+    faces = tiny_faces()
+    votes = np.zeros((len(faces), 10), int)
+    ferplus_of = {0: 4, 1: 5, 2: 6, 3: 1, 4: 3, 5: 2, 6: 0}  # FER2013 class -> FER+ column
+    for i, label in enumerate(faces.labels):
+        votes[i, ferplus_of[int(label)]] = 8
+        votes[i, 7] = 2  # some contempt votes: soft targets
+    votes_csv = write_votes(tmp_path / "fer2013new.csv", faces.split_codes, votes)
+    result = train(tiny_config.override(labels="ferplus", ferplus=str(votes_csv), epochs=1))
+    state = load_checkpoint(tmp_path / "run" / "best.pt")
+    assert state["num_classes"] == 8 and state["class_names"][7] == "contempt"
+    assert result.history[0]["epoch"] == 1
+    with pytest.raises(Exception, match="need the FER\\+ votes"):
+        train(tiny_config.override(labels="ferplus"))
