@@ -20,7 +20,7 @@ app = typer.Typer(
 data_app = typer.Typer(help="Read, check and download FER2013.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 console = Console(width=max(120, shutil.get_terminal_size().columns))  # tables never truncate names
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for logs and grep
 
 DataPath = Annotated[
     Path,
@@ -355,6 +355,52 @@ def export_command(
 
         command = "ferkit " + " ".join(sys.argv[1:])
         console.print(f"model card: {write_model_card(checkpoint, out, card, command=command)}")
+
+
+@app.command("predict")
+def predict_command(
+    paths: Annotated[list[Path], typer.Argument(help="images, or folders of images")],
+    model: Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")] = "default",
+    out: Annotated[Optional[Path], typer.Option(help="write annotated copies here")] = None,  # noqa: UP045
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON line per image")] = False,
+) -> None:
+    """Find every face in photos and name its expression (onnxruntime; no torch needed)."""
+    import cv2
+
+    from ferkit.data import DataError
+    from ferkit.data.images import IMAGE_SUFFIXES
+    from ferkit.infer import Recognizer
+    from ferkit.infer.annotate import annotate
+    from ferkit.vision import read_image
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            files.append(path)
+    recognizer = Recognizer(model)
+    failed = False
+    for file in files:
+        try:
+            image = read_image(file)
+        except DataError as e:
+            err_console.print(f"[red]error:[/red] {e}", highlight=False)
+            failed = True
+            continue
+        faces = recognizer.predict(image)
+        if as_json:
+            print(json.dumps({"image": str(file), "faces": [f.to_dict() for f in faces]}))
+        elif not faces:
+            console.print(f"{file}: no face found")
+        else:
+            found = ", ".join(f"{f.label} {f.probabilities[f.label]:.0%} at ({f.box.x},{f.box.y})" for f in faces)
+            console.print(f"{file}: {found}")
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(out / f"{file.stem}.annotated.jpg"), annotate(image, faces))
+    if failed:
+        raise typer.Exit(2)
 
 
 @app.command("models")

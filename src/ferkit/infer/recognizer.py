@@ -1,0 +1,72 @@
+"""The Recognizer: detect every face, crop it like the training data, classify it with the ONNX model."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from ferkit.vision.crop import crop_face
+from ferkit.vision.detect import FaceBox, HaarFaceDetector
+
+
+@dataclass(frozen=True)
+class FacePrediction:
+    box: FaceBox
+    probabilities: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return max(self.probabilities, key=self.probabilities.__getitem__)
+
+    def to_dict(self) -> dict:
+        b = self.box
+        return {
+            "box": {"x": b.x, "y": b.y, "w": b.w, "h": b.h},
+            "detection_score": b.score,
+            "label": self.label,
+            "probabilities": self.probabilities,
+        }
+
+
+class Recognizer:
+    """Thread-safe: onnxruntime sessions may be shared by threads; the detector locks itself."""
+
+    def __init__(
+        self, model: str | Path = "default", detector: HaarFaceDetector | None = None, max_faces: int = 32
+    ) -> None:
+        if str(model) == "default":
+            from ferkit.weights import default_model_path
+
+            model = default_model_path()
+        options = ort.SessionOptions()
+        self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "class_names" not in meta:
+            raise ValueError(f"{model}: ONNX model lacks the 'class_names' metadata that ferkit export writes")
+        self.class_names: tuple[str, ...] = tuple(json.loads(meta["class_names"]))
+        self.input_name = self.session.get_inputs()[0].name
+        self.detector = detector or HaarFaceDetector()
+        self.max_faces = max_faces
+
+    def predict_faces(self, faces: np.ndarray) -> np.ndarray:
+        """N×48×48 uint8 face crops -> N×C probabilities."""
+        if len(faces) == 0:
+            return np.empty((0, len(self.class_names)), np.float32)
+        logits = self.session.run(None, {self.input_name: faces[:, None].astype(np.float32)})[0]
+        z = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+
+    def predict(self, image: np.ndarray) -> list[FacePrediction]:
+        """Every face in a BGR or gray image (at most `max_faces`, most confident first)."""
+        boxes = self.detector.detect(image)[: self.max_faces]
+        if not boxes:
+            return []
+        crops = np.stack([crop_face(image, box) for box in boxes])
+        probs = self.predict_faces(crops)
+        return [
+            FacePrediction(box, {n: float(p) for n, p in zip(self.class_names, row)}) for box, row in zip(boxes, probs)
+        ]

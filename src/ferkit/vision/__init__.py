@@ -1,0 +1,7 @@
+"""Faces in real photos: detection, and the crop that makes a face look like FER2013's (no torch)."""
+
+from ferkit.vision.crop import crop_face
+from ferkit.vision.detect import FaceBox, HaarFaceDetector
+from ferkit.vision.io import read_image
+
+__all__ = ["FaceBox", "HaarFaceDetector", "crop_face", "read_image"]

@@ -1,0 +1,25 @@
+"""Crop a detected face the way FER2013's faces are framed, then 48×48 gray: shared by training and inference."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ferkit.data.images import to_face48
+from ferkit.vision.detect import FaceBox, to_gray
+
+# A Haar box is about 0.96× the side of a FER2013 crop of the same face (measured, NOTES.md).
+FER_FRAMING = 1.04
+
+
+def crop_face(image: np.ndarray, box: FaceBox, framing: float = FER_FRAMING) -> np.ndarray:
+    """A square crop centred on the box, `framing` times its larger side, edges replicated, as 48×48 uint8."""
+    gray = to_gray(image)
+    side = round(max(box.w, box.h) * framing)
+    cx, cy = box.x + box.w / 2, box.y + box.h / 2
+    x0, y0 = round(cx - side / 2), round(cy - side / 2)
+    pad = max(0, -x0, -y0, x0 + side - gray.shape[1], y0 + side - gray.shape[0])
+    if pad:
+        gray = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        x0, y0 = x0 + pad, y0 + pad
+    return to_face48(np.ascontiguousarray(gray[y0 : y0 + side, x0 : x0 + side]))

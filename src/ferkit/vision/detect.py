@@ -1,0 +1,54 @@
+"""Face detectors behind one small interface: an image in, face boxes with a confidence out."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    x: int
+    y: int
+    w: int
+    h: int
+    score: float
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+class HaarFaceDetector:
+    """OpenCV's frontal-face Haar cascade (ships in opencv 4.x wheels).
+
+    A baseline: it finds about two thirds of FER2013 faces placed in scenes (NOTES.md); a CNN detector
+    should replace it. OpenCV's cascade is not thread-safe, hence the lock.
+    """
+
+    def __init__(self, min_size: int = 40, scale_factor: float = 1.1, min_neighbors: int = 5) -> None:
+        path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+        self.cascade = cv2.CascadeClassifier(path)
+        if self.cascade.empty():
+            raise RuntimeError(f"cannot load the Haar cascade at {path} (OpenCV 5 wheels ship none: use 4.x)")
+        self.min_size, self.scale_factor, self.min_neighbors = min_size, scale_factor, min_neighbors
+        self._lock = threading.Lock()
+
+    def detect(self, image: np.ndarray) -> list[FaceBox]:
+        gray = cv2.equalizeHist(to_gray(image))
+        with self._lock:
+            boxes, _, weights = self.cascade.detectMultiScale3(
+                gray,
+                scaleFactor=self.scale_factor,
+                minNeighbors=self.min_neighbors,
+                minSize=(self.min_size, self.min_size),
+                outputRejectLevels=True,
+            )
+        faces = [
+            FaceBox(int(x), int(y), int(w), int(h), float(s))
+            for (x, y, w, h), s in zip(boxes, np.ravel(weights) if len(boxes) else [])
+        ]
+        return sorted(faces, key=lambda f: -f.score)

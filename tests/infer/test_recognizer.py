@@ -1,0 +1,41 @@
+"""The Recognizer on the shipped ONNX model: crops in, probabilities out; photos without faces say so."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+from typer.testing import CliRunner
+
+from ferkit.cli import app
+from ferkit.evaluate.predictors import load_predictor
+from ferkit.infer import Recognizer
+
+runner = CliRunner()
+
+
+def test_predict_faces_matches_the_evaluator():
+    faces = np.random.default_rng(0).integers(0, 256, (6, 48, 48), dtype=np.uint8)
+    got = Recognizer().predict_faces(faces)
+    np.testing.assert_allclose(got, load_predictor("default").predict_proba(faces), atol=1e-6)
+    np.testing.assert_allclose(got.sum(1), 1, atol=1e-5)
+
+
+def test_no_face_photo(tmp_path):
+    cv2.imwrite(str(tmp_path / "wall.jpg"), np.full((240, 320, 3), 128, np.uint8))
+    assert Recognizer().predict(cv2.imread(str(tmp_path / "wall.jpg"))) == []
+    result = runner.invoke(app, ["predict", str(tmp_path / "wall.jpg")])
+    assert result.exit_code == 0 and "no face found" in result.stdout
+    result = runner.invoke(app, ["predict", str(tmp_path), "--json", "--out", str(tmp_path / "out")])
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"image": str(tmp_path / "wall.jpg"), "faces": []}
+    assert (tmp_path / "out" / "wall.annotated.jpg").exists()
+
+
+def test_bad_file_is_named_and_others_still_run(tmp_path):
+    cv2.imwrite(str(tmp_path / "a.jpg"), np.full((120, 160, 3), 90, np.uint8))
+    (tmp_path / "b.jpg").write_text("not an image")
+    result = runner.invoke(app, ["predict", str(tmp_path / "b.jpg"), str(tmp_path / "a.jpg")])
+    assert result.exit_code == 2
+    assert "b.jpg: not a readable image" in result.stderr
+    assert "a.jpg: no face found" in result.stdout
