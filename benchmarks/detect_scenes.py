@@ -16,6 +16,7 @@ import numpy as np
 
 from ferkit.data import load_faces
 from ferkit.infer import Recognizer
+from ferkit.vision import HaarFaceDetector, MtcnnFaceDetector
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013.tar.gz"
 
@@ -42,10 +43,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scenes", type=int, default=200)
     parser.add_argument("--data", type=Path, default=DEFAULT)
+    parser.add_argument("--detector", choices=["mtcnn", "haar"], default="mtcnn")
     args = parser.parse_args()
     test = load_faces(args.data).split("PrivateTest")
     faces, labels = np.asarray(test.faces), test.labels
-    recognizer = Recognizer()
+    detector = MtcnnFaceDetector() if args.detector == "mtcnn" else HaarFaceDetector()
+    recognizer = Recognizer(detector=detector)
     rng = np.random.default_rng(0)
     found = total = false_faces = right_end_to_end = right_crop = 0
     seconds = 0.0

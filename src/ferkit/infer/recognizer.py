@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import onnxruntime as ort
 
 from ferkit.vision.crop import crop_face
-from ferkit.vision.detect import FaceBox, HaarFaceDetector
+from ferkit.vision.detect import FaceBox
+from ferkit.vision.mtcnn import MtcnnFaceDetector
+
+
+class FaceDetector(Protocol):
+    """Anything that finds faces; `fer_framing` says how its boxes relate to a FER2013 crop."""
+
+    fer_framing: float
+
+    def detect(self, image: np.ndarray) -> list[FaceBox]: ...
 
 
 @dataclass(frozen=True)
@@ -36,7 +46,7 @@ class Recognizer:
     """Thread-safe: onnxruntime sessions may be shared by threads; the detector locks itself."""
 
     def __init__(
-        self, model: str | Path = "default", detector: HaarFaceDetector | None = None, max_faces: int = 32
+        self, model: str | Path = "default", detector: FaceDetector | None = None, max_faces: int = 32
     ) -> None:
         if str(model) == "default":
             from ferkit.weights import default_model_path
@@ -49,7 +59,7 @@ class Recognizer:
             raise ValueError(f"{model}: ONNX model lacks the 'class_names' metadata that ferkit export writes")
         self.class_names: tuple[str, ...] = tuple(json.loads(meta["class_names"]))
         self.input_name = self.session.get_inputs()[0].name
-        self.detector = detector or HaarFaceDetector()
+        self.detector = detector or MtcnnFaceDetector()
         self.max_faces = max_faces
 
     def predict_faces(self, faces: np.ndarray) -> np.ndarray:
@@ -65,7 +75,8 @@ class Recognizer:
         boxes = self.detector.detect(image)[: self.max_faces]
         if not boxes:
             return []
-        crops = np.stack([crop_face(image, box) for box in boxes])
+        framing = getattr(self.detector, "fer_framing", 1.0)
+        crops = np.stack([crop_face(image, box, framing) for box in boxes])
         probs = self.predict_faces(crops)
         return [
             FacePrediction(box, {n: float(p) for n, p in zip(self.class_names, row)}) for box, row in zip(boxes, probs)

@@ -3,5 +3,6 @@
 from ferkit.vision.crop import crop_face
 from ferkit.vision.detect import FaceBox, HaarFaceDetector
 from ferkit.vision.io import read_image
+from ferkit.vision.mtcnn import MtcnnFaceDetector
 
-__all__ = ["FaceBox", "HaarFaceDetector", "crop_face", "read_image"]
+__all__ = ["FaceBox", "HaarFaceDetector", "MtcnnFaceDetector", "crop_face", "read_image"]

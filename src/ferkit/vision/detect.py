@@ -29,6 +29,8 @@ class HaarFaceDetector:
     should replace it. OpenCV's cascade is not thread-safe, hence the lock.
     """
 
+    fer_framing = 1.04  # a Haar box is ~0.96× the side of the FER2013 crop of the same face
+
     def __init__(self, min_size: int = 40, scale_factor: float = 1.1, min_neighbors: int = 5) -> None:
         path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
         self.cascade = cv2.CascadeClassifier(path)

@@ -1,0 +1,33 @@
+"""MTCNN on onnxruntime: NMS, no faces in a plain image, and the pasted FER2013 face found where it is."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from ferkit.vision.mtcnn import MtcnnFaceDetector, _nms
+from tests.conftest import FER2013_TARBALL
+
+
+def test_nms_keeps_the_best_of_overlapping_boxes():
+    boxes = np.array([[0, 0, 10, 10, 0.9], [1, 1, 11, 11, 0.8], [50, 50, 60, 60, 0.7]], dtype=float)
+    assert _nms(boxes, 0.5).tolist() == [0, 2]
+    assert _nms(np.empty((0, 5)), 0.5).tolist() == []
+
+
+def test_plain_image_has_no_face():
+    assert MtcnnFaceDetector().detect(np.full((240, 320, 3), 128, np.uint8)) == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FER2013_TARBALL.exists(), reason=f"FER2013 not found at {FER2013_TARBALL}")
+def test_finds_a_fer_face_in_a_scene():
+    from ferkit.data import load_faces
+
+    face = np.asarray(load_faces(FER2013_TARBALL).split("PrivateTest").faces[3])
+    scene = cv2.GaussianBlur(np.random.default_rng(1).integers(60, 200, (480, 640), dtype=np.uint8), (0, 0), 5)
+    scene[60:252, 40:232] = cv2.resize(face, (192, 192), interpolation=cv2.INTER_CUBIC)
+    (box,) = MtcnnFaceDetector().detect(cv2.cvtColor(scene, cv2.COLOR_GRAY2BGR))
+    assert abs(box.x + box.w / 2 - 136) < 20 and abs(box.y + box.h / 2 - 156) < 20
+    assert box.score > 0.9
