@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ferkit.data.faceset import FaceSet
-from ferkit.train import recipe_config
+from ferkit.train import TrainConfig, recipe_config
 from tests.conftest import write_fer2013_csv
 
 
@@ -26,18 +26,14 @@ def tiny_csv(tmp_path):
     return write_fer2013_csv(tmp_path / "fer2013.csv", tiny_faces())
 
 
+def tiny_run_config(csv_path, out, **settings) -> TrainConfig:
+    """The small CPU VGG on a tiny csv, batches of 16, no bar, no TensorBoard; `settings` on top."""
+    return recipe_config("smoke", data=str(csv_path), out=str(out), model="fer-vgg-s", batch_size=16, **settings)
+
+
 @pytest.fixture
 def tiny_config(tiny_csv, tmp_path):
-    """Two quick epochs of the small CPU VGG; no bar, no TensorBoard."""
-    return recipe_config(
-        "smoke",
-        data=str(tiny_csv),
-        out=str(tmp_path / "run"),
-        model="fer-vgg-s",
-        epochs=2,
-        batch_size=16,
-        lr=0.01,
-        augment="light",
-        ema_decay=0.9,
-        label_smoothing=0.1,
+    """Two quick epochs with light augmentation, EMA and label smoothing."""
+    return tiny_run_config(
+        tiny_csv, tmp_path / "run", epochs=2, lr=0.01, augment="light", ema_decay=0.9, label_smoothing=0.1
     )

@@ -8,23 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from ferkit.data.faceset import FaceSet
+from ferkit.data.figures import pyplot, save_figure
 from ferkit.labels import EMOTIONS
-
-
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise RuntimeError("figures need matplotlib: pip install 'ferkit[data]'") from None
-    matplotlib.use("Agg")  # files only: never open a window
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def thumbnail_grid(faces: FaceSet, out: Path, *, rows: int = 8, cols: int = 12, seed: int = 0) -> Path:
     """A grid of random faces, each titled with its class."""
-    plt = _pyplot()
+    plt = pyplot()
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(faces), size=min(rows * cols, len(faces)), replace=False)
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.25))
@@ -35,12 +25,12 @@ def thumbnail_grid(faces: FaceSet, out: Path, *, rows: int = 8, cols: int = 12, 
         label = int(faces.labels[i])
         ax.set_title(EMOTIONS[label] if label >= 0 else "?", fontsize=8)
     fig.suptitle(f"{len(pick)} random faces of {len(faces):,}")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def one_per_class(faces: FaceSet, out: Path, *, seed: int = 0) -> Path:
     """One random face of each class, named."""
-    plt = _pyplot()
+    plt = pyplot()
     rng = np.random.default_rng(seed)
     fig, axes = plt.subplots(1, len(EMOTIONS), figsize=(len(EMOTIONS) * 1.8, 2.3))
     for k, ax in enumerate(axes):
@@ -49,12 +39,12 @@ def one_per_class(faces: FaceSet, out: Path, *, seed: int = 0) -> Path:
         ax.set_title(f"{k} {EMOTIONS[k]}", fontsize=10)
         if len(members):
             ax.imshow(faces.faces[rng.choice(members)], cmap="gray", vmin=0, vmax=255)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def class_counts_chart(faces: FaceSet, out: Path) -> Path:
     """Bar chart of faces per class, one panel per labelled split, numbers on the bars."""
-    plt = _pyplot()
+    plt = pyplot()
     splits = [s for s in faces.split_names if (faces.split(s).labels >= 0).any()]
     fig, axes = plt.subplots(1, max(1, len(splits)), figsize=(5.2 * max(1, len(splits)), 3.6), squeeze=False)
     for ax, split in zip(axes[0], splits):
@@ -64,17 +54,7 @@ def class_counts_chart(faces: FaceSet, out: Path) -> Path:
         ax.set_title(f"{split} ({sum(counts.values()):,} faces)")
         ax.tick_params(axis="x", rotation=45)
         ax.margins(y=0.12)
-    return _save(fig, out)
-
-
-def _save(fig, out: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)
 
 
 def write_exploration(

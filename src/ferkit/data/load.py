@@ -82,9 +82,10 @@ def _source_digest(sources: list[Path]) -> str:
 def _read(path: Path, sources: list[Path], ferplus: Path | None) -> FaceSet:
     if is_pack(path):
         faces = read_pack(path)
-        return join_ferplus(faces, ferplus) if ferplus is not None else faces
-    is_folders = path.is_dir() and looks_like_image_folders(path)
-    faces = read_image_folders(path) if is_folders else _read_csv_sources(sources)
+    elif path.is_dir() and looks_like_image_folders(path):
+        faces = read_image_folders(path)
+    else:
+        faces = _read_csv_sources(sources)
     return join_ferplus(faces, ferplus) if ferplus is not None else faces
 
 

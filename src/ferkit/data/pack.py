@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ferkit.data.cache import atomic_write
 from ferkit.data.errors import DataError
 from ferkit.data.faceset import FaceSet
 from ferkit.labels import SPLITS
@@ -44,10 +45,8 @@ def write_pack(faces: FaceSet, out: Path, splits: list[str]) -> Path:
         arrays["votes"] = part.votes
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(lzma.compress(buffer.getvalue(), preset=6))
-    tmp.replace(out)
+    packed = lzma.compress(buffer.getvalue(), preset=6)
+    atomic_write(out, lambda f: f.write(packed))
     return out
 
 

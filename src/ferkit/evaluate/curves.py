@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ferkit.data.figures import pyplot, save_figure
+
 
 def plot_history(run_dir: str | Path) -> Path:
     run_dir = Path(run_dir)
@@ -14,11 +16,7 @@ def plot_history(run_dir: str | Path) -> Path:
     history = json.loads(history_file.read_text())
     if not history:
         raise ValueError(f"{history_file}: the run has no finished epoch yet")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     epochs = [h["epoch"] for h in history]
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4))
     loss_ax.plot(epochs, [h["train_loss"] for h in history], label="Training (augmented)")
@@ -39,8 +37,4 @@ def plot_history(run_dir: str | Path) -> Path:
         ax.set_xlabel("epoch")
         ax.legend()
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    out = run_dir / "curves.png"
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return save_figure(fig, run_dir / "curves.png")

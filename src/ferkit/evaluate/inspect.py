@@ -59,11 +59,9 @@ def grad_cam(model: nn.Module, face: np.ndarray, layer: str, target: int | None 
 def draw_inspection(
     face: np.ndarray, maps: np.ndarray, cam: np.ndarray, layer: str, title: str, out: Path, *, max_maps: int = 32
 ) -> Path:
-    import matplotlib
+    from ferkit.data.figures import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     shown = maps[:max_maps]
     cols = 8
     rows = int(np.ceil(len(shown) / cols))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from ferkit.weights.onnx_classifier import OnnxClassifier
 
 
 class Predictor(Protocol):
@@ -39,37 +40,12 @@ class CheckpointPredictor:
         return self._torch.softmax(logits, dim=1).numpy()
 
 
-class OnnxPredictor:
+class OnnxPredictor(OnnxClassifier):
     """An exported model run with onnxruntime (no torch); class names come from its metadata."""
 
-    def __init__(self, path: Path, *, batch_size: int = 512) -> None:
-        import onnxruntime as ort
-
-        try:
-            self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        except Exception as e:
-            raise ValueError(f"{path}: not a loadable ONNX model: {e}") from None
-        meta = self.session.get_modelmeta().custom_metadata_map
-        if "class_names" not in meta:
-            raise ValueError(f"{path}: ONNX model lacks the 'class_names' metadata that ferkit export writes")
-        self.class_names = tuple(json.loads(meta["class_names"]))
-        self.input_name = self.session.get_inputs()[0].name
-        self.description = f"{path} (ONNX)"
-        self.batch_size = batch_size
-
-    def predict_proba(self, faces: np.ndarray) -> np.ndarray:
-        out = []
-        for start in range(0, len(faces), self.batch_size):
-            x = faces[start : start + self.batch_size, None].astype(np.float32)
-            logits = self.session.run(None, {self.input_name: x})[0]
-            out.append(_softmax(logits))
-        return np.concatenate(out) if out else np.empty((0, len(self.class_names)), np.float32)
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    @property
+    def description(self) -> str:
+        return f"{self.path} (ONNX)"
 
 
 def load_predictor(model: str | Path) -> Predictor:

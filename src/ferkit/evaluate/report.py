@@ -10,29 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ferkit.data.figures import pyplot, save_figure
 from ferkit.evaluate.run import Evaluation
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> Path:
-    plt = _plt()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
 
 
 def confusion_figure(ev: Evaluation, path: Path) -> Path:
     """Counts and row-normalised confusion matrices, class names on both axes."""
-    plt = _plt()
+    plt = pyplot()
     cm = np.array(ev.metrics["confusion_matrix"])
     norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     names = ev.class_names
@@ -57,12 +41,12 @@ def confusion_figure(ev: Evaluation, path: Path) -> Path:
                     fontsize=8,
                     color="white" if value > top / 2 else "black",
                 )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def counts_figure(ev: Evaluation, path: Path) -> Path:
     """True vs predicted class counts, side by side."""
-    plt = _plt()
+    plt = pyplot()
     x = np.arange(len(ev.class_names))
     fig, ax = plt.subplots(figsize=(9, 4))
     true_bars = ax.bar(x - 0.2, ev.metrics["true_counts"], 0.4, label="true")
@@ -72,12 +56,12 @@ def counts_figure(ev: Evaluation, path: Path) -> Path:
     ax.set_xticks(x, ev.class_names)
     ax.legend()
     ax.set_title(f"true vs predicted counts on {ev.metrics['split']}")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def prediction_grid(ev: Evaluation, path: Path, indices: np.ndarray, title: str) -> Path:
     """Faces with 'P: predicted A: actual' (mistakes in red), each beside a bar chart of its probabilities."""
-    plt = _plt()
+    plt = pyplot()
     n = len(indices)
     cols = 4
     rows = max(1, int(np.ceil(n / cols)))
@@ -104,7 +88,7 @@ def prediction_grid(ev: Evaluation, path: Path, indices: np.ndarray, title: str)
         bar_ax.invert_yaxis()
         bar_ax.tick_params(axis="x", labelsize=6)
     fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def confident_mistakes(ev: Evaluation, per_class: int = 2) -> np.ndarray:
@@ -118,7 +102,7 @@ def confident_mistakes(ev: Evaluation, per_class: int = 2) -> np.ndarray:
 
 
 def reliability_figure(ev: Evaluation, path: Path) -> Path:
-    plt = _plt()
+    plt = pyplot()
     rel = ev.metrics["reliability"]
     edges = np.array(rel["edges"])
     centers = (edges[:-1] + edges[1:]) / 2
@@ -129,7 +113,7 @@ def reliability_figure(ev: Evaluation, path: Path) -> Path:
     ax.set_ylabel("accuracy")
     ax.set_title(f"reliability (ECE {ev.metrics['ece']:.3f})")
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def write_report(ev: Evaluation, out_dir: Path, *, seed: int = 0) -> Path:

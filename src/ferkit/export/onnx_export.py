@@ -73,13 +73,9 @@ def _random_faces(n: int) -> np.ndarray:
 
 def parity(model: torch.nn.Module, onnx_path: Path, faces: np.ndarray) -> float:
     """Largest absolute difference between torch and onnxruntime probabilities."""
-    import onnxruntime as ort
+    from ferkit.weights.onnx_classifier import OnnxClassifier
 
-    x = faces[:, None].astype(np.float32)
     with torch.no_grad():
-        expected = torch.softmax(model(torch.from_numpy(x)), dim=1).numpy()
-    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    logits = session.run(None, {INPUT_NAME: x})[0]
-    got = np.exp(logits - logits.max(1, keepdims=True))
-    got /= got.sum(1, keepdims=True)
+        expected = torch.softmax(model(torch.from_numpy(faces[:, None].astype(np.float32))), dim=1).numpy()
+    got = OnnxClassifier(onnx_path).predict_proba(faces)
     return float(np.abs(got - expected).max())

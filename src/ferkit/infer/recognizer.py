@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import onnxruntime as ort
 
 from ferkit.vision.crop import crop_face
 from ferkit.vision.detect import FaceBox
 from ferkit.vision.mtcnn import MtcnnFaceDetector
+from ferkit.weights.onnx_classifier import OnnxClassifier
 
 
 class FaceDetector(Protocol):
@@ -52,23 +51,14 @@ class Recognizer:
             from ferkit.weights import default_model_path
 
             model = default_model_path()
-        options = ort.SessionOptions()
-        self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-        meta = self.session.get_modelmeta().custom_metadata_map
-        if "class_names" not in meta:
-            raise ValueError(f"{model}: ONNX model lacks the 'class_names' metadata that ferkit export writes")
-        self.class_names: tuple[str, ...] = tuple(json.loads(meta["class_names"]))
-        self.input_name = self.session.get_inputs()[0].name
+        self.classifier = OnnxClassifier(model)
+        self.class_names = self.classifier.class_names
         self.detector = detector or MtcnnFaceDetector()
         self.max_faces = max_faces
 
     def predict_faces(self, faces: np.ndarray) -> np.ndarray:
         """N×48×48 uint8 face crops -> N×C probabilities."""
-        if len(faces) == 0:
-            return np.empty((0, len(self.class_names)), np.float32)
-        logits = self.session.run(None, {self.input_name: faces[:, None].astype(np.float32)})[0]
-        z = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return z / z.sum(axis=1, keepdims=True)
+        return self.classifier.predict_proba(faces)
 
     def predict(self, image: np.ndarray) -> list[FacePrediction]:
         """Every face in a BGR or gray image (at most `max_faces`, most confident first)."""

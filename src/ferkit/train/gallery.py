@@ -26,9 +26,9 @@ GALLERY = [
 
 def augmentation_gallery(faces: np.ndarray, out: Path, *, samples: int = 4, seed: int = 0) -> Path:
     """Rows: original + every op (and mixup/cutmix with a second face); columns: random draws."""
-    from ferkit.data.explore import _pyplot, _save
+    from ferkit.data.figures import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     g = torch.Generator().manual_seed(seed)
     face = torch.as_tensor(faces[0]).float()[None, None].repeat(samples, 1, 1, 1)
     other = torch.as_tensor(faces[1 % len(faces)]).float()[None, None]
@@ -45,4 +45,4 @@ def augmentation_gallery(faces: np.ndarray, out: Path, *, samples: int = 4, seed
             ax.set_xticks([])
             ax.set_yticks([])
         axes[r, 0].set_ylabel(title, rotation=0, ha="right", va="center", fontsize=9)
-    return _save(fig, out)
+    return save_figure(fig, out)
