@@ -403,6 +403,47 @@ def predict_command(
         raise typer.Exit(2)
 
 
+def _server_settings(model: str, leaderboard: Path | None, **extra: object):
+    from ferkit.game.settings import ServerSettings
+
+    return ServerSettings(model=model, leaderboard_path=leaderboard, **extra)
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0: the whole network)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    model: Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")] = "default",
+    leaderboard: Annotated[Optional[Path], typer.Option(help="SQLite file for the game's scores")] = None,  # noqa: UP045
+    max_upload_mb: Annotated[float, typer.Option(help="largest photo accepted by POST /v1/predict")] = 10.0,
+) -> None:
+    """The REST API (POST /v1/predict, GET /healthz, docs at /docs); the game's page is served too."""
+    from ferkit.game.server import run_server
+
+    settings = _server_settings(model, leaderboard, max_upload_bytes=int(max_upload_mb * 1024 * 1024))
+    run_server(settings, host=host, port=port)
+
+
+@app.command("play")
+def play_command(
+    host: Annotated[str, typer.Option(help="0.0.0.0 lets a phone on the same network play")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    model: Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")] = "default",
+    leaderboard: Annotated[Optional[Path], typer.Option(help="SQLite file (default: your data directory)")] = None,  # noqa: UP045
+    rounds: Annotated[int, typer.Option(help="rounds in a game")] = 5,
+    capture_seconds: Annotated[float, typer.Option(help="seconds of camera per round")] = 3.0,
+    countdown_seconds: Annotated[float, typer.Option(help="length of the 3-2-1 countdown")] = 3.0,
+    browser: Annotated[bool, typer.Option(help="open the game in the default browser")] = True,
+) -> None:
+    """Best Actor: the screen names an expression, you make the face, the model scores it."""
+    from ferkit.game.server import run_server
+
+    settings = _server_settings(
+        model, leaderboard, rounds=rounds, capture_seconds=capture_seconds, countdown_seconds=countdown_seconds
+    )
+    run_server(settings, host=host, port=port, open_browser=browser)
+
+
 @app.command("models")
 def models_command() -> None:
     """List the registered networks with parameters and multiply-adds per face."""

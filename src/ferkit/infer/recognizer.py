@@ -60,9 +60,12 @@ class Recognizer:
         """N×48×48 uint8 face crops -> N×C probabilities."""
         return self.classifier.predict_proba(faces)
 
-    def predict(self, image: np.ndarray) -> list[FacePrediction]:
-        """Every face in a BGR or gray image (at most `max_faces`, most confident first)."""
-        boxes = self.detector.detect(image)[: self.max_faces]
+    def detect(self, image: np.ndarray) -> list[FaceBox]:
+        """Every face box in a BGR or gray image, most confident first (no limit)."""
+        return self.detector.detect(image)
+
+    def classify(self, image: np.ndarray, boxes: list[FaceBox]) -> list[FacePrediction]:
+        """Crop each box like the training data and name its expression."""
         if not boxes:
             return []
         framing = getattr(self.detector, "fer_framing", 1.0)
@@ -71,3 +74,7 @@ class Recognizer:
         return [
             FacePrediction(box, {n: float(p) for n, p in zip(self.class_names, row)}) for box, row in zip(boxes, probs)
         ]
+
+    def predict(self, image: np.ndarray) -> list[FacePrediction]:
+        """Every face in a BGR or gray image (at most `max_faces`, most confident first)."""
+        return self.classify(image, self.detect(image)[: self.max_faces])

@@ -1,0 +1,1 @@
+"""Best Actor (the expression-mimicking game) and the REST API: rules, leaderboard, FastAPI app, web page."""

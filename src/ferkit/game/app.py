@@ -1,0 +1,47 @@
+"""The FastAPI app: the REST API, the game's WebSocket and page, and the leaderboard, built from settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from ferkit.game import api, play
+from ferkit.game.leaderboard import Leaderboard
+from ferkit.game.limits import BodySizeLimit
+from ferkit.game.settings import ServerSettings
+from ferkit.infer import Recognizer
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer | None = None) -> FastAPI:
+    """No side effects at import: the model and the database open here."""
+    settings = settings or ServerSettings()
+    app = FastAPI(
+        title="ferkit",
+        summary="Facial expression recognition: the REST API and the Best Actor game",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.recognizer = recognizer or Recognizer(settings.model)
+    app.state.leaderboard = Leaderboard(settings.leaderboard_path)
+    app.include_router(api.router)
+    app.include_router(play.router)
+
+    @app.get("/api/leaderboard", tags=["game"])
+    def leaderboard(request: Request, limit: int = 10) -> dict:
+        """Top games overall and the best round per expression."""
+        if not 1 <= limit <= 100:
+            raise HTTPException(400, "limit must be between 1 and 100")
+        return request.app.state.leaderboard.snapshot(limit)
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    return app

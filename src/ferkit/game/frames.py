@@ -1,0 +1,59 @@
+"""One camera frame or uploaded photo through the Recognizer, and what the player is told about it."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ferkit.infer import FacePrediction, Recognizer
+from ferkit.vision.detect import FaceBox
+from ferkit.vision.io import decode_image
+
+STATUS_MESSAGES = {
+    "ok": "",
+    "no_face": "No face in view: look into the camera.",
+    "many_faces": "More than one face in view: one actor at a time.",
+}
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    image: np.ndarray
+    faces: list[FacePrediction]
+    faces_found: int  # before the cap: more than len(faces) when the image had too many
+
+    @property
+    def status(self) -> str:
+        return "no_face" if not self.faces else "many_faces" if len(self.faces) > 1 else "ok"
+
+    def to_dict(self) -> dict:
+        height, width = self.image.shape[:2]
+        return {
+            "width": width,
+            "height": height,
+            "faces": [face.to_dict() for face in self.faces],
+            "faces_found": self.faces_found,
+            "truncated": self.faces_found > len(self.faces),
+            "status": self.status,
+            "message": STATUS_MESSAGES[self.status],
+        }
+
+
+def analyse(recognizer: Recognizer, raw: bytes, max_faces: int, source: str = "frame") -> FrameResult:
+    """Decode (DataError subclasses for bad bytes) and find every face, at most `max_faces` classified."""
+    image = decode_image(raw, source)
+    boxes = recognizer.detect(image)
+    return FrameResult(image, recognizer.classify(image, boxes[:max_faces]), len(boxes))
+
+
+def thumbnail_data_url(image: np.ndarray, box: FaceBox, side: int = 96) -> str:
+    """The face with a little margin, side×side, as a JPEG data URL for the results screen."""
+    margin = max(box.w, box.h) * 0.2
+    x0, y0 = max(0, int(box.x - margin)), max(0, int(box.y - margin))
+    x1, y1 = min(image.shape[1], int(box.x + box.w + margin)), min(image.shape[0], int(box.y + box.h + margin))
+    crop = image[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else image
+    ok, jpeg = cv2.imencode(".jpg", cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA))
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode() if ok else ""

@@ -1,0 +1,212 @@
+"""The game over a WebSocket: one player per connection, JPEG frames in, faces and round scores out.
+
+Protocol (JSON text both ways, frames as binary JPEG messages from the page):
+  page → {"type": "start", "name": str, "rounds": int}      server → {"type": "game", targets, timings}
+  page → {"type": "capture", "round": i}  (after the page's 3-2-1 countdown)
+  page → JPEG bytes, about `fps` a second                    server → {"type": "frame", seq, faces, status, ...}
+  when the round has `frames_per_round` frames with exactly one face → {"type": "round", score, thumbnail}
+  after the last round the game is written to the leaderboard     → {"type": "over", total, rank, rounds}
+  anything wrong → {"type": "error", "code": ..., "message": ...}; the connection stays open.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
+
+from ferkit.data.errors import DataError
+from ferkit.game.frames import FrameResult, analyse, thumbnail_data_url
+from ferkit.game.leaderboard import Leaderboard, RoundRecord
+from ferkit.game.rules import MAX_ROUNDS, RoundScorer, clean_player_name, draw_targets, game_total
+from ferkit.game.settings import ServerSettings
+from ferkit.infer import Recognizer
+
+router = APIRouter()
+
+
+def error(code: str, message: str) -> dict:
+    return {"type": "error", "code": code, "message": message}
+
+
+class TokenBucket:
+    """At most `rate` frames a second on average, bursts of `burst`: a flooding page is slowed, not served."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst, self.tokens, self.last = rate, burst, burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+@dataclass
+class Game:
+    player: str
+    targets: list[str]
+    scorers: list[RoundScorer] = field(default_factory=list)
+    thumbnails: list[str] = field(default_factory=list)
+    capturing: bool = False
+    valid_frames: int = 0
+
+    @property
+    def round_index(self) -> int:
+        return len(self.scorers) - 1
+
+
+class PlayerConnection:
+    """The state of one page: its game (if any), its frame counter and its flood limiter."""
+
+    def __init__(self, recognizer: Recognizer, leaderboard: Leaderboard, settings: ServerSettings) -> None:
+        self.recognizer, self.leaderboard, self.settings = recognizer, leaderboard, settings
+        self.limiter = TokenBucket(settings.max_frames_per_second, burst=max(5.0, settings.fps))
+        self.rng = random.Random(settings.seed)
+        self.game: Game | None = None
+        self.seq = 0
+        self.last_flood_warning = 0.0
+
+    async def on_text(self, text: str) -> list[dict]:
+        try:
+            message = json.loads(text)
+            kind = message["type"]
+        except (ValueError, TypeError, KeyError):
+            return [error("bad_message", 'expected JSON with a "type", or a binary JPEG frame')]
+        if kind == "start":
+            return self.start(message)
+        if kind == "capture":
+            return self.capture(message)
+        if kind == "ping":
+            return [{"type": "pong", "t": message.get("t")}]
+        return [error("bad_message", f"unknown message type {kind!r}; expected start, capture or ping")]
+
+    def start(self, message: dict) -> list[dict]:
+        s = self.settings
+        try:
+            rounds = int(message.get("rounds", s.rounds))
+        except (TypeError, ValueError):
+            return [error("bad_message", "rounds must be a whole number")]
+        if not 1 <= rounds <= MAX_ROUNDS:
+            return [error("bad_message", f"rounds must be between 1 and {MAX_ROUNDS}")]
+        targets = list(s.targets[:rounds]) if s.targets else draw_targets(rounds, self.rng)
+        self.game = Game(clean_player_name(message.get("name")), targets)
+        return [
+            {
+                "type": "game",
+                "player": self.game.player,
+                "targets": targets,
+                "countdown_seconds": s.countdown_seconds,
+                "capture_seconds": s.capture_seconds,
+                "fps": s.fps,
+                "frames_per_round": s.frames_per_round,
+            }
+        ]
+
+    def capture(self, message: dict) -> list[dict]:
+        game = self.game
+        if game is None:
+            return [error("no_game", "start a game before capturing")]
+        expected = len(game.scorers)
+        if message.get("round") != expected or expected >= len(game.targets):
+            return [error("bad_round", f"the next round is {expected}")]
+        game.scorers.append(RoundScorer(game.targets[expected]))
+        game.thumbnails.append("")
+        game.capturing, game.valid_frames = True, 0
+        return [{"type": "capturing", "round": expected, "target": game.targets[expected]}]
+
+    async def on_frame(self, raw: bytes) -> list[dict]:
+        s = self.settings
+        if len(raw) > s.max_frame_bytes:
+            return [error("frame_too_large", f"frame of {len(raw):,} bytes; the limit is {s.max_frame_bytes:,}")]
+        if not self.limiter.take():
+            now = time.monotonic()
+            if now - self.last_flood_warning < 1.0:
+                return []  # one warning a second is enough; the frame is dropped either way
+            self.last_flood_warning = now
+            return [error("flood", f"too many frames: at most {s.max_frames_per_second:g} a second are analysed")]
+        try:
+            result = await run_in_threadpool(analyse, self.recognizer, raw, 2, "frame")
+        except DataError as e:
+            return [error("bad_frame", e.problem)]
+        self.seq += 1
+        reply = {"type": "frame", "seq": self.seq, **result.to_dict()}
+        replies = [reply]
+        game = self.game
+        if game is not None and game.capturing:
+            replies += await self._score(game, result, reply)
+        return replies
+
+    async def _score(self, game: Game, result: FrameResult, reply: dict) -> list[dict]:
+        scorer = game.scorers[-1]
+        if result.status == "ok":  # the capture clock only runs while exactly one face is in view
+            face = result.faces[0]
+            probability = face.probabilities.get(scorer.target, 0.0)
+            if scorer.add(probability, face.label == scorer.target):
+                game.thumbnails[-1] = thumbnail_data_url(result.image, face.box)
+            game.valid_frames += 1
+            reply["target_probability"] = probability
+        reply["progress"] = game.valid_frames / self.settings.frames_per_round
+        if game.valid_frames < self.settings.frames_per_round:
+            return []
+        game.capturing = False
+        done = [
+            {
+                "type": "round",
+                "round": game.round_index,
+                "target": scorer.target,
+                "score": scorer.score,
+                "nailed": scorer.nailed,
+                "held_probability": scorer.held_probability(),
+                "thumbnail": game.thumbnails[-1],
+            }
+        ]
+        if len(game.scorers) == len(game.targets):
+            done.append(await self._finish(game))
+        return done
+
+    async def _finish(self, game: Game) -> dict:
+        scores = [s.score for s in game.scorers]
+        total = game_total(scores, [s.nailed for s in game.scorers])
+        records = [RoundRecord(s.target, s.score) for s in game.scorers]
+        game_id = await run_in_threadpool(self.leaderboard.record_game, game.player, records, total)
+        rank = await run_in_threadpool(self.leaderboard.rank_of, game_id)
+        self.game = None
+        return {
+            "type": "over",
+            "player": game.player,
+            "total": total,
+            "game_id": game_id,
+            "rank": rank,
+            "rounds": [
+                {"target": s.target, "score": s.score, "nailed": s.nailed, "thumbnail": t}
+                for s, t in zip(game.scorers, game.thumbnails)
+            ],
+        }
+
+
+@router.websocket("/ws/play")
+async def play_socket(websocket: WebSocket) -> None:
+    state = websocket.app.state
+    connection = PlayerConnection(state.recognizer, state.leaderboard, state.settings)
+    await websocket.accept()
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("bytes") is not None:
+                replies = await connection.on_frame(message["bytes"])
+            else:
+                replies = await connection.on_text(message.get("text") or "")
+            for reply in replies:
+                await websocket.send_json(reply)
+    except WebSocketDisconnect:
+        return

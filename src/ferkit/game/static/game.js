@@ -1,0 +1,298 @@
+// Best Actor: the page. Camera frames go to the server over a WebSocket as JPEG; the server scores.
+// Every text that came from a player or the server is set with textContent, never parsed as HTML.
+"use strict";
+
+const EXPRESSIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"];
+const FRAME_WIDTH = 320; // frames are sent at 320 px wide: plenty for a face that fills a webcam view
+const $ = (id) => document.getElementById(id);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let stream = null;
+let socket = null;
+let frameTimer = null;
+let inFlight = 0;
+let currentTarget = null;
+let leaderboard = null;
+const waiters = new Map(); // message type -> {resolve, reject}
+
+function show(screen) {
+  for (const id of ["start", "stage", "results"]) $(id).hidden = id !== screen;
+  document.body.dataset.screen = screen;
+}
+
+function say(element, text, reason = "") {
+  element.textContent = text;
+  element.hidden = !text;
+  element.dataset.reason = reason;
+}
+
+// ---- leaderboard ----------------------------------------------------------------------------
+function fillTable(table, rows) {
+  const body = table.tBodies[0];
+  body.replaceChildren();
+  if (!rows.length) {
+    const tr = body.insertRow();
+    const td = tr.insertCell();
+    td.colSpan = 3;
+    td.textContent = "No games yet: be the first.";
+    return;
+  }
+  rows.forEach(([player, score], i) => {
+    const tr = body.insertRow();
+    for (const value of [i + 1, player, score]) tr.insertCell().textContent = String(value);
+  });
+}
+
+function fillExpressionBoard() {
+  const target = $("board-expression").value;
+  const rows = (leaderboard?.by_expression?.[target] || []).map((r) => [r.player, r.score]);
+  fillTable($("board-expression-table"), rows);
+}
+
+async function loadLeaderboard() {
+  try {
+    const response = await fetch("/api/leaderboard");
+    leaderboard = await response.json();
+  } catch {
+    leaderboard = { games: [], by_expression: {} };
+  }
+  fillTable($("board-games"), leaderboard.games.map((g) => [g.player, g.total]));
+  fillExpressionBoard();
+  document.body.dataset.leaderboard = "loaded";
+}
+
+// ---- camera ---------------------------------------------------------------------------------
+async function openCamera() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    throw { reason: "no_camera_api", message: "This browser gives the page no camera. Open it over https or on localhost in a recent browser." };
+  }
+  try {
+    return await navigator.mediaDevices.getUserMedia({
+      video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } },
+      audio: false,
+    });
+  } catch (e) {
+    if (e.name === "NotAllowedError" || e.name === "SecurityError") {
+      throw { reason: "denied", message: "Camera permission denied. Allow the camera for this page, then press Play again." };
+    }
+    if (e.name === "NotFoundError" || e.name === "OverconstrainedError") {
+      throw { reason: "no_camera", message: "No camera found. Connect a camera, then press Play again." };
+    }
+    if (e.name === "NotReadableError") {
+      throw { reason: "busy", message: "The camera is in use by another app. Close it, then press Play again." };
+    }
+    throw { reason: "camera_error", message: `The camera did not start (${e.name}). Press Play to try again.` };
+  }
+}
+
+// ---- the socket -----------------------------------------------------------------------------
+function connect() {
+  return new Promise((resolve, reject) => {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/ws/play");
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () => resolve();
+    socket.onerror = () => reject({ reason: "server", message: "Cannot reach the game server." });
+    socket.onclose = () => {
+      for (const { reject: fail } of waiters.values()) fail({ reason: "server", message: "Lost the connection to the game server." });
+      waiters.clear();
+      stopFrames();
+    };
+    socket.onmessage = (event) => onMessage(JSON.parse(event.data));
+  });
+}
+
+function send(message) {
+  socket.send(JSON.stringify(message));
+}
+
+function nextMessage(type) {
+  return new Promise((resolve, reject) => waiters.set(type, { resolve, reject }));
+}
+
+function onMessage(message) {
+  if (message.type === "frame") {
+    inFlight = Math.max(0, inFlight - 1);
+    drawFrame(message);
+  } else if (message.type === "error") {
+    if (message.code === "flood") inFlight = 0;
+    say($("frame-message"), message.message, message.code);
+  }
+  const waiter = waiters.get(message.type);
+  if (waiter) {
+    waiters.delete(message.type);
+    waiter.resolve(message);
+  }
+}
+
+// ---- frames out, faces in -------------------------------------------------------------------
+function startFrames(fps) {
+  const video = $("video");
+  const grab = $("grab");
+  stopFrames();
+  frameTimer = setInterval(() => {
+    if (!socket || socket.readyState !== WebSocket.OPEN || inFlight >= 2 || video.readyState < 2) return;
+    grab.width = FRAME_WIDTH;
+    grab.height = Math.round((FRAME_WIDTH * video.videoHeight) / video.videoWidth) || 240;
+    grab.getContext("2d").drawImage(video, 0, 0, grab.width, grab.height);
+    inFlight += 1;
+    grab.toBlob((blob) => {
+      if (blob && socket.readyState === WebSocket.OPEN) socket.send(blob);
+      else inFlight = Math.max(0, inFlight - 1);
+    }, "image/jpeg", 0.8);
+  }, 1000 / fps);
+}
+
+function stopFrames() {
+  if (frameTimer) clearInterval(frameTimer);
+  frameTimer = null;
+  inFlight = 0;
+}
+
+function buildBars() {
+  const list = $("bars");
+  list.replaceChildren();
+  for (const name of EXPRESSIONS) {
+    const li = document.createElement("li");
+    li.dataset.expression = name;
+    const label = document.createElement("span");
+    label.textContent = name;
+    const bar = document.createElement("span");
+    bar.className = "bar";
+    const fill = document.createElement("span");
+    fill.className = "fill";
+    fill.style.display = "block";
+    bar.appendChild(fill);
+    const pct = document.createElement("span");
+    pct.className = "pct";
+    li.append(label, bar, pct);
+    list.appendChild(li);
+  }
+}
+
+function drawFrame(frame) {
+  const overlay = $("overlay");
+  const rect = overlay.getBoundingClientRect();
+  overlay.width = rect.width;
+  overlay.height = rect.height;
+  const ctx = overlay.getContext("2d");
+  ctx.clearRect(0, 0, overlay.width, overlay.height);
+  // the video is shown with object-fit: cover, so map frame pixels the same way
+  const scale = Math.max(rect.width / frame.width, rect.height / frame.height);
+  const dx = (rect.width - frame.width * scale) / 2;
+  const dy = (rect.height - frame.height * scale) / 2;
+  ctx.lineWidth = 3;
+  for (const face of frame.faces) {
+    ctx.strokeStyle = frame.faces.length === 1 ? "#3ec46d" : "#ff5050";
+    ctx.strokeRect(dx + face.box.x * scale, dy + face.box.y * scale, face.box.w * scale, face.box.h * scale);
+  }
+  const probabilities = frame.faces.length === 1 ? frame.faces[0].probabilities : {};
+  for (const li of $("bars").children) {
+    const p = probabilities[li.dataset.expression] || 0;
+    li.querySelector(".fill").style.width = `${Math.round(p * 100)}%`;
+    li.querySelector(".pct").textContent = frame.faces.length === 1 ? `${Math.round(p * 100)}%` : "";
+    li.classList.toggle("target-row", li.dataset.expression === currentTarget);
+  }
+  say($("frame-message"), frame.message, frame.status);
+  if (frame.progress !== undefined) $("progress-bar").style.width = `${Math.min(100, frame.progress * 100)}%`;
+}
+
+// ---- the game -------------------------------------------------------------------------------
+async function countdown(seconds) {
+  const box = $("countdown");
+  box.hidden = false;
+  for (const n of [3, 2, 1]) {
+    box.textContent = String(n);
+    await sleep((seconds * 1000) / 3);
+  }
+  box.hidden = true;
+}
+
+function showResults(over) {
+  $("result-player").textContent = over.player;
+  $("result-total").textContent = String(over.total);
+  $("result-rank").textContent = String(over.rank);
+  const list = $("result-rounds");
+  list.replaceChildren();
+  over.rounds.forEach((r, i) => {
+    const li = document.createElement("li");
+    li.dataset.target = r.target;
+    li.dataset.score = String(r.score);
+    const img = document.createElement("img");
+    img.alt = `best frame of round ${i + 1}`;
+    if (r.thumbnail.startsWith("data:image/jpeg;base64,")) img.src = r.thumbnail;
+    const title = document.createElement("div");
+    title.textContent = `${i + 1}. ${r.target}`;
+    const score = document.createElement("div");
+    score.className = "score";
+    score.textContent = String(r.score) + (r.nailed ? " ★" : "");
+    li.append(img, title, score);
+    list.appendChild(li);
+  });
+  show("results");
+}
+
+async function playGame() {
+  say($("camera-message"), "");
+  $("play").disabled = true;
+  try {
+    if (!stream) stream = await openCamera();
+    $("video").srcObject = stream;
+    await connect();
+    const ready = nextMessage("game");
+    send({ type: "start", name: $("name").value, rounds: Number($("rounds").value) });
+    const game = await ready;
+    show("stage");
+    startFrames(game.fps);
+    for (let i = 0; i < game.targets.length; i++) {
+      currentTarget = game.targets[i];
+      $("round-label").textContent = `Round ${i + 1} of ${game.targets.length}`;
+      $("target").textContent = currentTarget;
+      $("progress-bar").style.width = "0";
+      $("round-score").hidden = true;
+      await countdown(game.countdown_seconds);
+      const scored = nextMessage("round");
+      const finished = i === game.targets.length - 1 ? nextMessage("over") : null;
+      send({ type: "capture", round: i });
+      const result = await scored;
+      $("round-score").textContent = String(result.score);
+      $("round-score").hidden = false;
+      if (finished) {
+        const over = await finished;
+        await sleep(800);
+        stopFrames();
+        socket.close();
+        showResults(over);
+        loadLeaderboard();
+        return;
+      }
+      await sleep(1200);
+    }
+  } catch (problem) {
+    stopFrames();
+    show("start");
+    say($("camera-message"), problem.message || String(problem), problem.reason || "error");
+  } finally {
+    $("play").disabled = false;
+  }
+}
+
+function init() {
+  for (const name of EXPRESSIONS) {
+    const option = document.createElement("option");
+    option.value = option.textContent = name;
+    $("board-expression").appendChild(option);
+  }
+  $("board-expression").value = "happy";
+  $("board-expression").addEventListener("change", fillExpressionBoard);
+  $("start-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    playGame();
+  });
+  $("again").addEventListener("click", () => playGame());
+  buildBars();
+  show("start");
+  loadLeaderboard();
+}
+
+init();

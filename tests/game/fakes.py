@@ -1,0 +1,34 @@
+"""A scripted Recognizer for server tests: the frame's pixels say how many faces it has and how happy they are."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ferkit.infer import FacePrediction
+from ferkit.labels import EMOTIONS
+from ferkit.vision.detect import FaceBox
+
+
+def scripted_frame(faces: int, happy: float, size: tuple[int, int] = (64, 48)) -> bytes:
+    """A PNG whose pixel (0,0) holds the face count and pixel (0,1) the happy probability ×250."""
+    image = np.zeros((size[1], size[0], 3), np.uint8)
+    image[0, 0] = faces
+    image[0, 1] = round(happy * 250)
+    return cv2.imencode(".png", image)[1].tobytes()
+
+
+class ScriptedRecognizer:
+    class_names = EMOTIONS
+
+    def detect(self, image: np.ndarray) -> list[FaceBox]:
+        return [FaceBox(4 * k, 4, 8, 8, 0.99) for k in range(int(image[0, 0, 0]))]
+
+    def classify(self, image: np.ndarray, boxes: list[FaceBox]) -> list[FacePrediction]:
+        happy = float(image[0, 1, 0]) / 250
+        rest = (1 - happy) / (len(EMOTIONS) - 1)
+        probabilities = {name: happy if name == "happy" else rest for name in EMOTIONS}
+        return [FacePrediction(box, probabilities) for box in boxes]
+
+    def predict(self, image: np.ndarray) -> list[FacePrediction]:
+        return self.classify(image, self.detect(image))

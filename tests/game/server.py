@@ -1,0 +1,42 @@
+"""Run the game app with uvicorn in a background thread on a free loopback port (real sockets, real server)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import uvicorn
+
+from ferkit.game.app import create_app
+from ferkit.game.settings import ServerSettings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(settings: ServerSettings, **app_kwargs) -> Iterator[str]:
+    """Yields the base URL; stops the server on exit."""
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings, **app_kwargs), host="127.0.0.1", port=port, log_level="warning", ws_max_size=1 << 22
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -1,0 +1,114 @@
+"""The REST API: a photo in, faces out; every bad upload gets its own clear status code."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from ferkit.game.app import create_app
+from ferkit.game.settings import ServerSettings
+from tests.game.fakes import ScriptedRecognizer, scripted_frame
+
+
+@pytest.fixture(scope="module")
+def real_client(tmp_path_factory):
+    settings = ServerSettings(leaderboard_path=tmp_path_factory.mktemp("lb") / "lb.sqlite3", max_upload_bytes=2_000_000)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def jpeg(image: np.ndarray) -> bytes:
+    return cv2.imencode(".jpg", image)[1].tobytes()
+
+
+def test_healthz_and_openapi(real_client):
+    health = real_client.get("/healthz").json()
+    assert health == {
+        "status": "ok",
+        "model": "default.onnx",
+        "classes": ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"],
+    }
+    spec = real_client.get("/openapi.json").json()
+    assert "/v1/predict" in spec["paths"] and "/healthz" in spec["paths"]
+    assert real_client.get("/docs").status_code == 200
+
+
+def test_a_photo_without_faces(real_client):
+    response = real_client.post(
+        "/v1/predict", files={"image": ("wall.jpg", jpeg(np.full((240, 320, 3), 128, np.uint8)))}
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "width": 320,
+        "height": 240,
+        "faces": [],
+        "faces_found": 0,
+        "truncated": False,
+        "model": "default.onnx",
+    }
+
+
+def test_not_an_image_is_415(real_client):
+    response = real_client.post("/v1/predict", files={"image": ("notes.jpg", b"hello, not a photo")})
+    assert response.status_code == 415
+    assert response.json()["detail"] == "notes.jpg: not a readable image (expected JPEG, PNG, BMP, WebP or TIFF)"
+    assert real_client.post("/v1/predict", files={"image": ("empty.png", b"")}).status_code == 415
+
+
+def test_missing_upload_is_422(real_client):
+    assert real_client.post("/v1/predict").status_code == 422
+
+
+def test_decompression_bomb_is_400(real_client):
+    bomb = io.BytesIO()
+    Image.new("L", (12_000, 12_000)).save(bomb, "PNG")  # 144 MP of zeros: ~140 KB on the wire
+    assert len(bomb.getvalue()) < 2_000_000
+    response = real_client.post("/v1/predict", files={"image": ("bomb.png", bomb.getvalue())})
+    assert response.status_code == 400
+    assert "image too large" in response.json()["detail"]
+
+
+def test_absurd_side_is_400(real_client):
+    strip = io.BytesIO()
+    Image.new("L", (40_000, 2)).save(strip, "PNG")
+    response = real_client.post("/v1/predict", files={"image": ("strip.png", strip.getvalue())})
+    assert response.status_code == 400 and "40000×2" in response.json()["detail"]
+
+
+def test_corrupt_pixels_are_400(real_client):
+    png = cv2.imencode(".png", np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8))[1].tobytes()
+    response = real_client.post("/v1/predict", files={"image": ("cut.png", png[: len(png) // 2])})
+    assert response.status_code == 400
+    assert "cut.png: the 200×200 image's pixel data is damaged" in response.json()["detail"]
+
+
+def test_oversize_upload_is_413_before_it_is_read(real_client):
+    response = real_client.post("/v1/predict", files={"image": ("big.jpg", b"\xff" * 2_500_000)})
+    assert response.status_code == 413
+    assert "upload too large" in response.json()["detail"]
+
+
+def test_oversize_chunked_upload_is_413(real_client):
+    def body():  # a valid multipart upload streamed without Content-Length
+        yield b'--b\r\nContent-Disposition: form-data; name="image"; filename="big.jpg"\r\n\r\n'
+        for _ in range(30):
+            yield b"x" * 100_000
+        yield b"\r\n--b--\r\n"
+
+    response = real_client.post(
+        "/v1/predict", content=body(), headers={"content-type": "multipart/form-data; boundary=b"}
+    )
+    assert response.status_code == 413
+
+
+def test_too_many_faces_are_capped_and_said(tmp_path):
+    settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3", max_faces=3)
+    with TestClient(create_app(settings, recognizer=ScriptedRecognizer())) as client:
+        body = client.post("/v1/predict", files={"image": ("crowd.png", scripted_frame(faces=9, happy=0.7))}).json()
+    assert body["faces_found"] == 9 and body["truncated"] is True and len(body["faces"]) == 3
+    assert body["faces"][0]["label"] == "happy" and body["faces"][0]["probabilities"]["happy"] == pytest.approx(0.7)

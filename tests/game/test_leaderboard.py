@@ -1,0 +1,69 @@
+"""The SQLite leaderboard: top games, top rounds per expression, one transaction per game, concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+
+import pytest
+
+from ferkit.game.leaderboard import Leaderboard, RoundRecord
+
+
+def test_top_games_and_rounds(tmp_path):
+    board = Leaderboard(tmp_path / "lb.sqlite3")
+    board.record_game("ada", [RoundRecord("happy", 90), RoundRecord("sad", 40)], 130)
+    hostile = "<img src=x onerror=alert(1)>"
+    second = board.record_game(hostile, [RoundRecord("happy", 95)], 95)
+    assert [g["player"] for g in board.top_games()] == ["ada", hostile]
+    assert [(r["player"], r["score"]) for r in board.top_rounds("happy")] == [(hostile, 95), ("ada", 90)]
+    assert board.top_rounds("fear") == []
+    assert board.rank_of(second) == 2
+    snapshot = board.snapshot(limit=1)
+    assert len(snapshot["games"]) == 1 and snapshot["by_expression"]["sad"][0]["score"] == 40
+    with pytest.raises(ValueError, match="unknown expression 'joy'"):
+        board.top_rounds("joy")
+
+
+def test_database_is_in_wal_mode(tmp_path):
+    Leaderboard(tmp_path / "lb.sqlite3")
+    with sqlite3.connect(tmp_path / "lb.sqlite3") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_game_is_written_whole_or_not_at_all(tmp_path):
+    board = Leaderboard(tmp_path / "lb.sqlite3")
+    with pytest.raises(sqlite3.IntegrityError):
+        board.record_game("bob", [RoundRecord("happy", 50), RoundRecord(None, 10)], 60)  # type: ignore[arg-type]
+    assert board.count_games() == 0
+    with sqlite3.connect(tmp_path / "lb.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] == 0
+
+
+def _write_games(path: str, player: str, count: int) -> None:
+    board = Leaderboard(path)  # each process opens the file as a separate server would
+    for i in range(count):
+        board.record_game(player, [RoundRecord("happy", i % 101), RoundRecord("fear", 50)], i)
+
+
+def test_concurrent_writers_from_two_processes_do_not_corrupt_the_file(tmp_path):
+    path = str(tmp_path / "shared.sqlite3")
+    Leaderboard(path)
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_games, args=(path, f"p{k}", 60)) for k in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+        assert w.exitcode == 0
+    board = Leaderboard(path)
+    assert board.count_games() == 180
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] == 360
+
+
+def test_unwritable_location_is_named(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises((RuntimeError, OSError), match="file"):
+        Leaderboard(tmp_path / "file" / "lb.sqlite3")

@@ -1,0 +1,131 @@
+"""The game's WebSocket: a whole game, the clock that waits for one face, and every bad message answered."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ferkit.game.app import create_app
+from ferkit.game.settings import ServerSettings
+from tests.game.fakes import ScriptedRecognizer, scripted_frame
+
+
+@pytest.fixture
+def client(tmp_path):
+    settings = ServerSettings(
+        leaderboard_path=tmp_path / "lb.sqlite3",
+        targets=("happy", "sad"),
+        capture_seconds=0.5,
+        fps=10,
+        max_frame_bytes=20_000,
+        max_frames_per_second=1000,
+    )
+    with TestClient(create_app(settings, recognizer=ScriptedRecognizer())) as client:
+        yield client
+
+
+def send_frame(ws, raw: bytes) -> dict:
+    ws.send_bytes(raw)
+    return ws.receive_json()
+
+
+def test_a_whole_game_is_scored_and_recorded(client):
+    with client.websocket_connect("/ws/play") as ws:
+        ws.send_json({"type": "start", "name": "  <b>Ada</b> ", "rounds": 2})
+        game = ws.receive_json()
+        assert game["targets"] == ["happy", "sad"] and game["frames_per_round"] == 5 and game["player"] == "<b>Ada</b>"
+        ws.send_json({"type": "capture", "round": 0})
+        assert ws.receive_json() == {"type": "capturing", "round": 0, "target": "happy"}
+        # no face and two faces do not run the clock
+        for faces in (0, 2):
+            reply = send_frame(ws, scripted_frame(faces, 0.9))
+            assert reply["status"] == ("no_face" if faces == 0 else "many_faces") and reply["progress"] == 0
+            assert reply["message"]
+        happy = [0.9, 0.95, 0.9, 0.2, 0.9]
+        for p in happy[:-1]:
+            reply = send_frame(ws, scripted_frame(1, p))
+            assert reply["status"] == "ok" and reply["target_probability"] == pytest.approx(p, abs=0.005)
+        ws.send_bytes(scripted_frame(1, happy[-1]))
+        assert ws.receive_json()["progress"] == 1
+        round0 = ws.receive_json()
+        assert round0["type"] == "round" and round0["score"] == 90 and round0["nailed"]
+        assert round0["thumbnail"].startswith("data:image/jpeg;base64,")
+        ws.send_json({"type": "capture", "round": 1})
+        ws.receive_json()
+        for _ in range(5):
+            ws.send_bytes(scripted_frame(1, 0.9))  # a happy face in the sad round
+            reply = ws.receive_json()
+        assert reply["progress"] == 1
+        round1 = ws.receive_json()
+        over = ws.receive_json()
+        assert round1["score"] <= 2 and not round1["nailed"]
+        assert over["type"] == "over" and over["total"] == 90 + round1["score"] + 10 and over["rank"] == 1
+    board = client.get("/api/leaderboard").json()
+    assert board["games"][0]["player"] == "<b>Ada</b>" and board["by_expression"]["happy"][0]["score"] == 90
+
+
+def test_frames_outside_a_round_are_analysed_but_not_scored(client):
+    with client.websocket_connect("/ws/play") as ws:
+        ws.send_bytes(scripted_frame(1, 0.6))
+        reply = ws.receive_json()
+        assert reply["type"] == "frame" and reply["seq"] == 1 and "progress" not in reply
+        assert reply["faces"][0]["label"] == "happy"
+
+
+@pytest.mark.parametrize(
+    ("message", "code", "text"),
+    [
+        ("not json", "bad_message", "expected JSON"),
+        (json.dumps({"type": "dance"}), "bad_message", "unknown message type 'dance'"),
+        (json.dumps({"no": "type"}), "bad_message", "expected JSON"),
+        (json.dumps({"type": "capture", "round": 0}), "no_game", "start a game"),
+        (json.dumps({"type": "start", "rounds": 99}), "bad_message", "rounds must be between 1 and 20"),
+        (json.dumps({"type": "start", "rounds": "many"}), "bad_message", "whole number"),
+    ],
+)
+def test_bad_messages_get_a_clear_error_and_the_socket_stays_open(client, message, code, text):
+    with client.websocket_connect("/ws/play") as ws:
+        ws.send_text(message)
+        reply = ws.receive_json()
+        assert reply["type"] == "error" and reply["code"] == code and text in reply["message"]
+        ws.send_json({"type": "ping", "t": 5})
+        assert ws.receive_json() == {"type": "pong", "t": 5}
+
+
+def test_out_of_order_round_is_refused(client):
+    with client.websocket_connect("/ws/play") as ws:
+        ws.send_json({"type": "start", "rounds": 2})
+        ws.receive_json()
+        ws.send_json({"type": "capture", "round": 1})
+        assert ws.receive_json() == {"type": "error", "code": "bad_round", "message": "the next round is 0"}
+
+
+def test_oversize_and_non_image_frames(client):
+    with client.websocket_connect("/ws/play") as ws:
+        ws.send_bytes(b"\xff\xd8" + b"\x00" * 30_000)
+        reply = ws.receive_json()
+        assert reply["code"] == "frame_too_large" and "30,002 bytes; the limit is 20,000" in reply["message"]
+        ws.send_bytes(b"GIF89a but not really")
+        assert ws.receive_json()["code"] == "bad_frame"
+        ws.send_bytes(scripted_frame(1, 0.5))
+        assert ws.receive_json()["type"] == "frame"
+
+
+def test_a_flood_is_dropped_with_a_message(tmp_path):
+    settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3", max_frames_per_second=2, fps=5)
+    app = create_app(settings, recognizer=ScriptedRecognizer())
+    with TestClient(app) as client, client.websocket_connect("/ws/play") as ws:
+        frame = scripted_frame(1, 0.5)
+        for _ in range(40):
+            ws.send_bytes(frame)
+        ws.send_json({"type": "ping", "t": 1})
+        replies = []
+        while not replies or replies[-1]["type"] != "pong":
+            replies.append(ws.receive_json())
+    kinds = [r.get("code", r["type"]) for r in replies]
+    assert 5 <= kinds.count("frame") <= 8  # the burst, and what refilled while the rest arrived
+    assert kinds.count("flood") >= 1
+    flood = next(r for r in replies if r.get("code") == "flood")
+    assert "at most 2 a second" in flood["message"]
