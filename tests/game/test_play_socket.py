@@ -129,3 +129,17 @@ def test_a_flood_is_dropped_with_a_message(tmp_path):
     assert kinds.count("flood") >= 1
     flood = next(r for r in replies if r.get("code") == "flood")
     assert "at most 2 a second" in flood["message"]
+
+
+def test_a_sustained_flood_is_cut_off(tmp_path):
+    from starlette.websockets import WebSocketDisconnect
+
+    settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3", max_frames_per_second=2, fps=5)
+    app = create_app(settings, recognizer=ScriptedRecognizer())
+    with TestClient(app) as client, client.websocket_connect("/ws/play") as ws:
+        for _ in range(120):  # far past the 5 s × 4 × limit = 40 dropped frames the server tolerates
+            ws.send_bytes(b"junk")
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                ws.receive_json()
+    assert closed.value.code == 1008

@@ -29,6 +29,13 @@ from ferkit.infer import Recognizer
 router = APIRouter()
 
 
+FLOOD_CLOSE_SECONDS = 5  # about how long a client may flood at 5× the frame limit before it is cut off
+
+
+class Flooding(Exception):
+    """The client keeps sending far over the frame limit: close its socket so it cannot slow the others."""
+
+
 def error(code: str, message: str) -> dict:
     return {"type": "error", "code": code, "message": message}
 
@@ -73,6 +80,9 @@ class PlayerConnection:
         self.game: Game | None = None
         self.seq = 0
         self.last_flood_warning = 0.0
+        # dropped frames draw on a second bucket: sustained sending at 5× the limit empties it in ~5 s
+        drop_rate = 4 * settings.max_frames_per_second
+        self.drop_budget = TokenBucket(drop_rate, burst=FLOOD_CLOSE_SECONDS * drop_rate)
 
     async def on_text(self, text: str) -> list[dict]:
         try:
@@ -124,14 +134,16 @@ class PlayerConnection:
 
     async def on_frame(self, raw: bytes) -> list[dict]:
         s = self.settings
-        if len(raw) > s.max_frame_bytes:
-            return [error("frame_too_large", f"frame of {len(raw):,} bytes; the limit is {s.max_frame_bytes:,}")]
-        if not self.limiter.take():
+        if not self.limiter.take():  # first, so a flood costs almost nothing whatever it sends
+            if not self.drop_budget.take():
+                raise Flooding
             now = time.monotonic()
             if now - self.last_flood_warning < 1.0:
                 return []  # one warning a second is enough; the frame is dropped either way
             self.last_flood_warning = now
             return [error("flood", f"too many frames: at most {s.max_frames_per_second:g} a second are analysed")]
+        if len(raw) > s.max_frame_bytes:
+            return [error("frame_too_large", f"frame of {len(raw):,} bytes; the limit is {s.max_frame_bytes:,}")]
         try:
             result = await run_in_threadpool(analyse, self.recognizer, raw, 2, "frame")
         except DataError as e:
@@ -210,3 +222,5 @@ async def play_socket(websocket: WebSocket) -> None:
                 await websocket.send_json(reply)
     except WebSocketDisconnect:
         return
+    except Flooding:
+        await websocket.close(code=1008, reason="flooding: far more frames than allowed")

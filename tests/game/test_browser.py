@@ -1,0 +1,182 @@
+"""Best Actor in a real browser: Playwright drives Debian's Chromium with a y4m file as its webcam.
+
+Needs /usr/bin/chromium (`.ci/run` installs it) and FER2013 for the faces; skips with the reason otherwise.
+Screenshots of every screen go to test-artifacts/ (or $FERKIT_TEST_ARTIFACTS).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ferkit.game.settings import ServerSettings
+from tests.conftest import FER2013_TARBALL
+from tests.game.server import running_server
+from tests.game.webcam import confident_faces, face_frame, two_faces_frame, write_y4m
+
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install -e .[dev])"
+)
+CHROMIUM = os.environ.get("FERKIT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+)
+needs_fer = pytest.mark.skipif(not FER2013_TARBALL.exists(), reason=f"FER2013 not found at {FER2013_TARBALL}")
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+BASE_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+FAKE_CAMERA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    path = Path(os.environ.get("FERKIT_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def webcams(tmp_path_factory) -> dict[str, Path]:
+    if not FER2013_TARBALL.exists():
+        pytest.skip(f"FER2013 not found at {FER2013_TARBALL}")
+    from ferkit.data import load_faces
+
+    test = load_faces(FER2013_TARBALL).split("PrivateTest")
+    happy = confident_faces(np.asarray(test.faces), test.labels, "happy", 2)
+    folder = tmp_path_factory.mktemp("webcams")
+    empty = np.full((480, 640), 110, np.uint8)
+    return {
+        "happy": write_y4m(folder / "happy.y4m", [face_frame(happy[0])] * 5),
+        "two": write_y4m(folder / "two.y4m", [two_faces_frame(happy[0], happy[1])] * 5),
+        "empty": write_y4m(folder / "empty.y4m", [empty] * 5),
+    }
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    with playwright_api.sync_playwright() as p:
+        yield p
+
+
+def launch(playwright, *flags: str):
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*BASE_FLAGS, *flags])
+
+
+def settings(tmp_path: Path, **overrides) -> ServerSettings:
+    base = {
+        "leaderboard_path": tmp_path / "lb.sqlite3",
+        "countdown_seconds": 0.6,
+        "capture_seconds": 1.0,
+    }
+    return ServerSettings(**(base | overrides))
+
+
+def new_page(browser, **context):
+    page = browser.new_context(**context).new_page()
+    page.dialogs = []  # an alert() would mean a player's name ran as code
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    return page
+
+
+@needs_fer
+def test_a_whole_game_scores_the_acted_face_and_keeps_the_name_as_text(playwright, webcams, artifacts, tmp_path):
+    browser = launch(playwright, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={webcams['happy']}")
+    targets = ("happy", "angry", "surprise")
+    with running_server(settings(tmp_path, targets=targets)) as url:
+        page = new_page(browser, viewport={"width": 900, "height": 1000})
+        page.goto(url)
+        page.wait_for_selector("body[data-leaderboard=loaded]")
+        page.fill("#name", HOSTILE_NAME)
+        page.select_option("#rounds", "3")
+        page.screenshot(path=artifacts / "game-start.png")
+        page.click("#play")
+        page.wait_for_selector("#countdown:not([hidden])")
+        page.screenshot(path=artifacts / "game-countdown.png")
+        page.wait_for_function("parseFloat(document.getElementById('progress-bar').style.width) > 0")
+        page.screenshot(path=artifacts / "game-capture.png")
+        page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+        page.screenshot(path=artifacts / "game-results.png")
+        scores = {
+            li.get_attribute("data-target"): int(li.get_attribute("data-score"))
+            for li in page.query_selector_all("#result-rounds li")
+        }
+        assert list(scores) == list(targets)
+        assert scores["happy"] >= 60, scores  # the face on camera matches the target
+        assert scores["angry"] <= 20 and scores["surprise"] <= 20, scores  # and it does not match these
+        assert page.inner_text("#result-player") == HOSTILE_NAME
+        assert page.query_selector_all("#result-rounds img[src^='data:image/jpeg;base64,']").__len__() == 3
+
+        page.reload()
+        page.wait_for_selector("body[data-leaderboard=loaded]")
+        first_row = page.query_selector("#board-games tbody tr")
+        assert first_row.inner_text().split("\t")[1] == HOSTILE_NAME
+        assert page.query_selector_all("#board-games img") == []
+        page.select_option("#board-expression", "happy")
+        assert HOSTILE_NAME in page.inner_text("#board-expression-table")
+        page.screenshot(path=artifacts / "game-leaderboard.png")
+        assert page.dialogs == []
+    browser.close()
+
+
+@needs_fer
+@pytest.mark.parametrize(
+    ("camera", "reason", "text"), [("two", "many_faces", "one actor"), ("empty", "no_face", "No face")]
+)
+def test_the_round_waits_while_not_exactly_one_face_is_in_view(
+    playwright, webcams, artifacts, tmp_path, camera, reason, text
+):
+    browser = launch(playwright, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={webcams[camera]}")
+    with running_server(settings(tmp_path, targets=("happy",))) as url:
+        page = new_page(browser)
+        page.goto(url)
+        page.click("#play")
+        page.wait_for_selector(f"#frame-message[data-reason={reason}]", timeout=20_000)
+        assert text in page.inner_text("#frame-message")
+        time.sleep(2.5)  # longer than the countdown and the whole capture window
+        assert page.is_visible("#stage") and not page.is_visible("#results")
+        assert page.evaluate("document.getElementById('progress-bar').style.width") in ("0", "0px", "0%")
+        page.screenshot(path=artifacts / f"game-{reason}.png")
+    browser.close()
+
+
+@pytest.mark.parametrize(
+    ("flags", "reason"),
+    [
+        ([], "no_camera"),  # headless Chromium with no fake device has no camera at all
+        (["--use-fake-device-for-media-stream", "--deny-permission-prompts"], "denied"),
+    ],
+)
+def test_no_camera_or_denied_permission_is_said_and_the_page_waits(playwright, artifacts, tmp_path, flags, reason):
+    from tests.game.fakes import ScriptedRecognizer
+
+    browser = launch(playwright, *flags)
+    with running_server(settings(tmp_path), recognizer=ScriptedRecognizer()) as url:
+        page = new_page(browser)
+        page.goto(url)
+        page.click("#play")
+        message = page.wait_for_selector(f"#camera-message[data-reason={reason}]", timeout=15_000)
+        assert "Play again" in message.inner_text()
+        assert page.is_visible("#start") and page.is_enabled("#play")
+        page.screenshot(path=artifacts / f"game-{reason}.png")
+    browser.close()
+
+
+@needs_fer
+def test_phone_sized_viewport_has_no_sideways_scroll(playwright, webcams, artifacts, tmp_path):
+    browser = launch(playwright, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={webcams['happy']}")
+    with running_server(settings(tmp_path, targets=("happy",))) as url:
+        page = new_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page.goto(url)
+        page.wait_for_selector("body[data-leaderboard=loaded]")
+        overflow = "document.scrollingElement.scrollWidth <= window.innerWidth"
+        assert page.evaluate(overflow)
+        page.select_option("#rounds", "3")
+        page.tap("#play")
+        page.wait_for_function("parseFloat(document.getElementById('progress-bar').style.width) > 0")
+        assert page.evaluate(overflow)
+        page.screenshot(path=artifacts / "game-phone.png")
+    browser.close()
