@@ -1,0 +1,122 @@
+"""Expressions over time: faces tracked from frame to frame (by box overlap), probabilities smoothed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ferkit.data.errors import DataError
+from ferkit.infer.recognizer import FacePrediction, Recognizer
+from ferkit.vision.detect import FaceBox
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})
+
+
+@dataclass(frozen=True)
+class VideoFrame:
+    index: int
+    seconds: float
+    image: np.ndarray
+
+
+def read_video(source: str | Path | int, stride: int = 1) -> Iterator[VideoFrame]:
+    """Frames of a video file, or of a camera when `source` is its index; every `stride`-th frame."""
+    capture = cv2.VideoCapture(source if isinstance(source, int) else str(source))
+    if not capture.isOpened():
+        what = f"camera {source}" if isinstance(source, int) else str(source)
+        raise DataError(what, "cannot open it as a video" if not isinstance(source, int) else "no such camera")
+    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+    index = 0
+    try:
+        while True:
+            ok, image = capture.read()
+            if not ok:
+                return
+            if index % stride == 0:
+                yield VideoFrame(index, index / fps, image)
+            index += 1
+    finally:
+        capture.release()
+
+
+def iou(a: FaceBox, b: FaceBox) -> float:
+    x1, y1 = max(a.x, b.x), max(a.y, b.y)
+    x2, y2 = min(a.x + a.w, b.x + b.w), min(a.y + a.h, b.y + b.h)
+    inter = max(0, x2 - x1) * max(0, y2 - y1)
+    union = a.w * a.h + b.w * b.h - inter
+    return inter / union if union else 0.0
+
+
+@dataclass
+class Track:
+    track_id: int
+    box: FaceBox
+    probabilities: dict[str, float]
+    missed: int = 0
+    frames: int = 1
+
+    @property
+    def label(self) -> str:
+        return max(self.probabilities, key=self.probabilities.__getitem__)
+
+    def to_dict(self) -> dict:
+        b = self.box
+        return {
+            "track": self.track_id,
+            "box": {"x": b.x, "y": b.y, "w": b.w, "h": b.h},
+            "label": self.label,
+            "probabilities": self.probabilities,
+        }
+
+
+@dataclass
+class FaceTracker:
+    """Matches each frame's faces to the last frame's by IoU; smooths with an exponential moving average.
+
+    `smoothing` is the weight of the past: 0 shows every frame raw, 0.6 steadies the bars over ~5 frames
+    at 25 fps without hiding a change of expression for long.
+    """
+
+    smoothing: float = 0.6
+    min_iou: float = 0.3
+    max_missed: int = 5  # frames a face may vanish (a blink of the detector) before its track ends
+    tracks: list[Track] = field(default_factory=list)
+    next_id: int = 0
+
+    def update(self, faces: list[FacePrediction]) -> list[Track]:
+        pairs = sorted(
+            ((iou(t.box, f.box), ti, fi) for ti, t in enumerate(self.tracks) for fi, f in enumerate(faces)),
+            reverse=True,
+        )
+        used_tracks: set[int] = set()
+        used_faces: set[int] = set()
+        for overlap, ti, fi in pairs:
+            if overlap < self.min_iou or ti in used_tracks or fi in used_faces:
+                continue
+            used_tracks.add(ti)
+            used_faces.add(fi)
+            track, face = self.tracks[ti], faces[fi]
+            a = self.smoothing
+            track.probabilities = {k: a * track.probabilities[k] + (1 - a) * v for k, v in face.probabilities.items()}
+            track.box, track.missed, track.frames = face.box, 0, track.frames + 1
+        for ti, track in enumerate(self.tracks):
+            if ti not in used_tracks:
+                track.missed += 1
+        self.tracks = [t for t in self.tracks if t.missed <= self.max_missed]
+        for fi, face in enumerate(faces):
+            if fi not in used_faces:
+                self.tracks.append(Track(self.next_id, face.box, dict(face.probabilities)))
+                self.next_id += 1
+        return [t for t in self.tracks if t.missed == 0]
+
+
+def track_video(
+    recognizer: Recognizer, frames: Iterator[VideoFrame], smoothing: float = 0.6
+) -> Iterator[tuple[VideoFrame, list[Track]]]:
+    tracker = FaceTracker(smoothing=smoothing)
+    for frame in frames:
+        yield frame, tracker.update(recognizer.predict(frame.image))

@@ -1,0 +1,85 @@
+"""Videos and webcams: faces tracked across frames, probabilities smoothed, per-frame JSON, annotated .mp4."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from ferkit.cli import app
+from ferkit.infer import FacePrediction
+from ferkit.infer.video import FaceTracker, read_video
+from ferkit.labels import EMOTIONS
+from ferkit.vision.detect import FaceBox
+from tests.conftest import FER2013_TARBALL
+
+runner = CliRunner()
+
+
+def prediction(x: int, happy: float) -> FacePrediction:
+    rest = (1 - happy) / 6
+    return FacePrediction(FaceBox(x, 50, 100, 100, 0.99), {n: happy if n == "happy" else rest for n in EMOTIONS})
+
+
+def write_video(path, frames: list[np.ndarray], fps: float = 10.0):
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    for frame in frames:
+        writer.write(frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+    writer.release()
+    return path
+
+
+def test_tracker_keeps_identities_and_smooths():
+    tracker = FaceTracker(smoothing=0.5)
+    first = tracker.update([prediction(0, 1.0), prediction(300, 0.0)])
+    assert [t.track_id for t in first] == [0, 1]
+    second = tracker.update([prediction(310, 1.0), prediction(8, 0.0)])  # both moved a little, order swapped
+    by_id = {t.track_id: t for t in second}
+    assert by_id[0].box.x == 8 and by_id[0].probabilities["happy"] == pytest.approx(0.5)
+    assert by_id[1].box.x == 310 and by_id[1].probabilities["happy"] == pytest.approx(0.5)
+    for _ in range(6):  # face 1 leaves; its track ends after max_missed frames
+        tracker.update([prediction(8, 0.0)])
+    assert [t.track_id for t in tracker.tracks] == [0]
+    back = tracker.update([prediction(8, 0.0), prediction(300, 0.9)])
+    assert sorted(t.track_id for t in back) == [0, 2]  # a face that comes back later is a new identity
+
+
+def test_video_without_faces(tmp_path):
+    video = write_video(tmp_path / "wall.mp4", [np.full((120, 160), 100 + k, np.uint8) for k in range(6)])
+    result = runner.invoke(app, ["predict", str(video), "--json"])
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert result.exit_code == 0 and len(lines) == 6
+    assert lines[2] == {"video": str(video), "frame": 2, "seconds": 0.2, "faces": []}
+    result = runner.invoke(app, ["predict", str(video), "--stride", "2"])
+    assert "wall.mp4: 3 frames, no face found" in result.stdout
+
+
+def test_unreadable_video_and_missing_camera_are_named(tmp_path):
+    (tmp_path / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 but nothing after")
+    result = runner.invoke(app, ["predict", str(tmp_path / "broken.mp4")])
+    assert result.exit_code == 2 and "broken.mp4" in result.stderr + result.stdout
+    result = runner.invoke(app, ["predict", "--webcam", "9"])
+    assert result.exit_code == 2 and "camera 9" in result.stderr
+    result = runner.invoke(app, ["predict"])
+    assert result.exit_code == 2 and "--webcam" in result.stderr
+
+
+@pytest.mark.skipif(not FER2013_TARBALL.exists(), reason=f"FER2013 not found at {FER2013_TARBALL}")
+def test_a_face_in_a_video_is_one_track_with_an_annotated_copy(tmp_path):
+    from ferkit.data import load_faces
+    from tests.game.webcam import confident_faces, face_frame
+
+    test = load_faces(FER2013_TARBALL).split("PrivateTest")
+    (happy,) = confident_faces(np.asarray(test.faces), test.labels, "happy", 1)
+    frames = [np.roll(face_frame(happy), 4 * k, axis=1) for k in range(8)]  # the face drifts right
+    video = write_video(tmp_path / "actor.mp4", frames)
+    result = runner.invoke(app, ["predict", str(video), "--json", "--out", str(tmp_path / "out")])
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert result.exit_code == 0 and len(lines) == 8
+    assert all(len(line["faces"]) == 1 and line["faces"][0]["track"] == 0 for line in lines)
+    assert all(line["faces"][0]["label"] == "happy" for line in lines)
+    assert len(list(read_video(tmp_path / "out" / "actor.annotated.mp4"))) == 8
