@@ -1,1 +1,1 @@
-"""Export trained models (ONNX now; TFLite, Core ML and int8 are open work), each checked against torch."""
+"""Export trained models to ONNX, TFLite (LiteRT), Core ML and int8 ONNX, each checked against torch."""

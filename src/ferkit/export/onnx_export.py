@@ -18,9 +18,10 @@ INPUT_NAME, OUTPUT_NAME = "faces", "logits"
 @dataclass(frozen=True)
 class ExportReport:
     path: Path
-    max_prob_difference: float
+    max_prob_difference: float | None  # None where no runtime exists on this OS (Core ML on Linux)
     faces_checked: int
     size_bytes: int
+    details: tuple[str, ...] = ()  # what an inspection found, for formats checked by loading only
 
 
 def export_onnx(
@@ -60,22 +61,25 @@ def export_onnx(
         entry.key, entry.value = key, value
     onnx.checker.check_model(proto)
     onnx.save(proto, str(out))
-    faces = check_faces if check_faces is not None else _random_faces(256)
+    faces = check_faces if check_faces is not None else random_faces(256)
     difference = parity(model, out, faces)
     if difference > tolerance:
         raise RuntimeError(f"{out}: ONNX probabilities differ from torch by {difference:.2e} (> {tolerance:g})")
     return ExportReport(out, difference, len(faces), out.stat().st_size)
 
 
-def _random_faces(n: int) -> np.ndarray:
+def random_faces(n: int) -> np.ndarray:
     return np.random.default_rng(0).integers(0, 256, size=(n, 48, 48), dtype=np.uint8)
+
+
+def torch_probabilities(model: torch.nn.Module, faces: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return torch.softmax(model(torch.from_numpy(faces[:, None].astype(np.float32))), dim=1).numpy()
 
 
 def parity(model: torch.nn.Module, onnx_path: Path, faces: np.ndarray) -> float:
     """Largest absolute difference between torch and onnxruntime probabilities."""
     from ferkit.weights.onnx_classifier import OnnxClassifier
 
-    with torch.no_grad():
-        expected = torch.softmax(model(torch.from_numpy(faces[:, None].astype(np.float32))), dim=1).numpy()
     got = OnnxClassifier(onnx_path).predict_proba(faces)
-    return float(np.abs(got - expected).max())
+    return float(np.abs(got - torch_probabilities(model, faces)).max())

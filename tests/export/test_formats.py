@@ -1,0 +1,88 @@
+"""Every export format passes its check: ONNX and TFLite vs torch, int8 ONNX vs fp32, Core ML inspected."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from ferkit.cli import app
+from ferkit.train import train
+from ferkit.weights.onnx_classifier import OnnxClassifier
+from tests.conftest import write_fer2013_csv
+from tests.train.conftest import tiny_faces, tiny_run_config
+
+runner = CliRunner()
+needs = {
+    name: pytest.mark.skipif(importlib.util.find_spec(module) is None, reason=f"{module} not installed (.[export])")
+    for name, module in (("tflite", "litert_torch"), ("coreml", "coremltools"))
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("exportrun")
+    csv_path = write_fer2013_csv(root / "fer2013.csv", tiny_faces(n_select=48, n_report=48))
+    train(tiny_run_config(csv_path, root / "run", epochs=3, lr=0.02, augment="none", amp="off"))
+    return csv_path, root / "run" / "best.pt"
+
+
+def test_int8_onnx_is_calibrated_checked_and_keeps_class_names(run, tmp_path):
+    csv_path, checkpoint = run
+    out = tmp_path / "model.int8.onnx"
+    result = runner.invoke(app, ["export", str(checkpoint), "--int8", "--data", str(csv_path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "calibrated on 96 Training faces" in result.stdout and "faces/s, batch 64" in result.stdout
+    int8 = OnnxClassifier(out)
+    assert int8.class_names[3] == "happy"
+    fp32_out = tmp_path / "model.onnx"
+    assert runner.invoke(app, ["export", str(checkpoint), "--out", str(fp32_out)]).exit_code == 0
+    assert out.stat().st_size < fp32_out.stat().st_size / 3
+    faces = tiny_faces(n_select=48, n_report=48).split("PrivateTest")
+    agree = int8.predict_proba(faces.faces).argmax(1) == OnnxClassifier(fp32_out).predict_proba(faces.faces).argmax(1)
+    assert agree.mean() >= 0.95
+
+
+def test_int8_and_format_mistakes_are_explained(run, tmp_path):
+    _, checkpoint = run
+    result = runner.invoke(app, ["export", str(checkpoint), "--int8", "--out", str(tmp_path / "m.onnx")])
+    assert result.exit_code == 2 and "needs --data" in result.stderr
+    result = runner.invoke(app, ["export", str(checkpoint), "--format", "keras", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "expected onnx, tflite or coreml" in result.stderr
+    result = runner.invoke(
+        app, ["export", str(checkpoint), "--format", "tflite", "--int8", "--out", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 2 and "not yet for tflite" in result.stderr
+
+
+@needs["tflite"]
+def test_tflite_matches_torch_in_the_litert_interpreter(run, tmp_path):
+    from ferkit.export.tflite_export import export_tflite, tflite_probabilities
+
+    _, checkpoint = run
+    report = export_tflite(checkpoint, tmp_path / "model.tflite")
+    assert report.faces_checked == 256 and report.max_prob_difference <= 1e-4
+    sidecar = json.loads((tmp_path / "model.json").read_text())
+    assert sidecar["class_names"][5] == "surprise"
+    probabilities = tflite_probabilities(tmp_path / "model.tflite", tiny_faces().faces[:4])
+    np.testing.assert_allclose(probabilities.sum(1), 1, atol=1e-5)  # softmax is part of the graph
+
+
+@needs["coreml"]
+def test_coreml_package_loads_and_has_the_right_interface(run, tmp_path):
+    _, checkpoint = run
+    result = runner.invoke(
+        app, ["export", str(checkpoint), "--format", "coreml", "--out", str(tmp_path / "m.mlpackage")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "class labels ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral']" in result.stdout
+    assert "0 int8 weight tensors" in result.stdout
+    result = runner.invoke(
+        app, ["export", str(checkpoint), "--format", "coreml", "--int8", "--out", str(tmp_path / "q.mlpackage")]
+    )
+    assert result.exit_code == 0 and "8 int8 weight tensors" in result.stdout
+    result = runner.invoke(app, ["export", str(checkpoint), "--format", "coreml", "--out", str(tmp_path / "m.mlmodel")])
+    assert result.exit_code == 2 and "*.mlpackage" in result.stderr
