@@ -31,3 +31,22 @@ def test_finds_a_fer_face_in_a_scene():
     (box,) = MtcnnFaceDetector().detect(cv2.cvtColor(scene, cv2.COLOR_GRAY2BGR))
     assert abs(box.x + box.w / 2 - 136) < 20 and abs(box.y + box.h / 2 - 156) < 20
     assert box.score > 0.9
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FER2013_TARBALL.exists(), reason=f"FER2013 not found at {FER2013_TARBALL}")
+def test_landmarks_follow_a_turned_face():
+    from ferkit.data import load_faces
+    from ferkit.vision.crop import eye_angle
+
+    face = cv2.resize(np.asarray(load_faces(FER2013_TARBALL).split("PrivateTest").faces[3]), (192, 192))
+    angles = {}
+    for turn in (-15, 15):  # OpenCV: positive turns counter-clockwise, lifting the right eye
+        turned = cv2.warpAffine(face, cv2.getRotationMatrix2D((96, 96), turn, 1.0), (192, 192))
+        scene = np.full((480, 640), 120, np.uint8)
+        scene[60:252, 40:232] = turned
+        (box,) = MtcnnFaceDetector().detect(cv2.cvtColor(scene, cv2.COLOR_GRAY2BGR))
+        (lx, _), (rx, _) = box.landmarks[:2]
+        assert box.x < lx < rx < box.x + box.w  # left eye left of the right eye, both inside the box
+        angles[turn] = eye_angle(box)
+    assert angles[-15] > 5 and angles[15] < -5

@@ -42,3 +42,26 @@ def test_read_image_errors(tmp_path):
     cv2.imwrite(str(tmp_path / "huge.png"), np.zeros((8200, 8200), np.uint8))  # 67 MP, a few KB on disk
     with pytest.raises(DataError, match="image too large"):
         read_image(tmp_path / "huge.png")
+
+
+def test_level_eyes_turns_a_tilted_face_upright():
+    from ferkit.vision.crop import eye_angle
+
+    image = np.zeros((200, 200), np.uint8)
+    image[95:105, 20:180] = 255  # the "eye line", then tilted by 20°
+    tilted = cv2.warpAffine(image, cv2.getRotationMatrix2D((100, 100), 20, 1.0), (200, 200))
+    # eyes on the tilted line: turning CCW by 20° lifts the right-hand end
+    left, right = (
+        (100 - 50 * np.cos(np.radians(20)), 100 + 50 * np.sin(np.radians(20))),
+        (
+            100 + 50 * np.cos(np.radians(20)),
+            100 - 50 * np.sin(np.radians(20)),
+        ),
+    )
+    box = FaceBox(40, 40, 120, 120, 0.99, landmarks=(left, right, (100, 120), (80, 140), (120, 140)))
+    assert eye_angle(box) == pytest.approx(-20, abs=0.01)
+    levelled = crop_face(tilted, box, 1.0, level_eyes=True).astype(float)
+    rows = levelled.mean(axis=1)
+    assert rows[22:26].mean() > 150 and rows[:15].mean() < 20 and rows[33:].mean() < 20  # one level band
+    slanted = crop_face(tilted, box, 1.0).astype(float).mean(axis=1)
+    assert slanted.max() < 0.6 * rows.max()  # without levelling no row holds the whole line

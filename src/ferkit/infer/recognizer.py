@@ -45,7 +45,12 @@ class Recognizer:
     """Thread-safe: onnxruntime sessions may be shared by threads; the detector locks itself."""
 
     def __init__(
-        self, model: str | Path = "default", detector: FaceDetector | None = None, max_faces: int = 32
+        self,
+        model: str | Path = "default",
+        detector: FaceDetector | None = None,
+        max_faces: int = 32,
+        *,
+        level_eyes: bool = False,
     ) -> None:
         if str(model) == "default":
             from ferkit.weights import default_model_path
@@ -55,6 +60,7 @@ class Recognizer:
         self.class_names = self.classifier.class_names
         self.detector = detector or MtcnnFaceDetector()
         self.max_faces = max_faces
+        self.level_eyes = level_eyes
 
     def predict_faces(self, faces: np.ndarray) -> np.ndarray:
         """N×48×48 uint8 face crops -> N×C probabilities."""
@@ -66,10 +72,13 @@ class Recognizer:
 
     def classify(self, image: np.ndarray, boxes: list[FaceBox]) -> list[FacePrediction]:
         """Crop each box like the training data and name its expression."""
+        return self.classify_levelled(image, boxes, self.level_eyes)
+
+    def classify_levelled(self, image: np.ndarray, boxes: list[FaceBox], level_eyes: bool) -> list[FacePrediction]:
         if not boxes:
             return []
         framing = getattr(self.detector, "fer_framing", 1.0)
-        crops = np.stack([crop_face(image, box, framing) for box in boxes])
+        crops = np.stack([crop_face(image, box, framing, level_eyes=level_eyes) for box in boxes])
         probs = self.predict_faces(crops)
         return [
             FacePrediction(box, {n: float(p) for n, p in zip(self.class_names, row)}) for box, row in zip(boxes, probs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -12,11 +14,29 @@ from ferkit.vision.detect import FaceBox, to_gray
 FER_FRAMING = 1.04
 
 
-def crop_face(image: np.ndarray, box: FaceBox, framing: float = FER_FRAMING) -> np.ndarray:
-    """A square crop centred on the box, `framing` times its larger side, edges replicated, as 48×48 uint8."""
+def eye_angle(box: FaceBox) -> float:
+    """Degrees the eye line is turned from horizontal (0 without landmarks)."""
+    if not box.landmarks:
+        return 0.0
+    (lx, ly), (rx, ry) = box.landmarks[0], box.landmarks[1]
+    return math.degrees(math.atan2(ry - ly, rx - lx))
+
+
+def crop_face(image: np.ndarray, box: FaceBox, framing: float = FER_FRAMING, *, level_eyes: bool = False) -> np.ndarray:
+    """A square crop centred on the box, `framing` times its larger side, edges replicated, as 48×48 uint8.
+
+    With `level_eyes` (and landmarks on the box) the crop is turned about the face centre so the eyes
+    lie level, as an upright face in the training data would.
+    """
     gray = to_gray(image)
     side = round(max(box.w, box.h) * framing)
     cx, cy = box.x + box.w / 2, box.y + box.h / 2
+    angle = eye_angle(box) if level_eyes else 0.0
+    if abs(angle) > 1.0:  # one warp does rotate + crop; the border is replicated like the unrotated path
+        matrix = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
+        matrix[:, 2] += (side / 2 - cx, side / 2 - cy)
+        square = cv2.warpAffine(gray, matrix, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return to_face48(square)
     x0, y0 = round(cx - side / 2), round(cy - side / 2)
     pad = max(0, -x0, -y0, x0 + side - gray.shape[1], y0 + side - gray.shape[0])
     if pad:

@@ -16,6 +16,9 @@ class FaceBox:
     w: int
     h: int
     score: float
+    # MTCNN's five points, in image pixels: left eye, right eye, nose, left and right mouth corner
+    # (left/right as seen in the image). None for detectors without landmarks.
+    landmarks: tuple[tuple[float, float], ...] | None = None
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:

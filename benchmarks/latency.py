@@ -1,0 +1,68 @@
+"""Print inference speed on this CPU: the model per face (batch 1, batch 64; fp32 and int8) and the full
+photo pipeline (MTCNN detection + crop + classify) on a 640×480 frame with one face.
+
+Usage: python benchmarks/latency.py [--int8 model.int8.onnx] [--data ../shared/data/fer2013.tar.gz]
+(The int8 file comes from `ferkit export runs/cpu/best.pt --int8 --data ... --out model.int8.onnx`.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ferkit.export.int8 import latency_ms
+from ferkit.infer import Recognizer
+from ferkit.vision import HaarFaceDetector, MtcnnFaceDetector
+from ferkit.weights import default_model_path
+
+DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013.tar.gz"
+
+
+def one_face_frame(data: Path) -> np.ndarray:
+    """A 640×480 frame with a FER2013 face of 200 px (a webcam user at arm's length), or a drawn one."""
+    frame = cv2.GaussianBlur(np.random.default_rng(0).integers(60, 200, (480, 640), dtype=np.uint8), (0, 0), 6)
+    if data.exists():
+        from ferkit.data import load_faces
+
+        face = np.asarray(load_faces(data).split("PrivateTest").faces[3])
+        frame[140:340, 220:420] = cv2.resize(face, (200, 200), interpolation=cv2.INTER_CUBIC)
+    return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+
+
+def frames_per_second(recognizer: Recognizer, frame: np.ndarray, seconds: float = 5.0) -> tuple[float, int]:
+    recognizer.predict(frame)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        faces = recognizer.predict(frame)
+        count += 1
+    return count / (time.perf_counter() - start), len(faces)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--int8", type=Path, default=None)
+    parser.add_argument("--data", type=Path, default=DEFAULT)
+    args = parser.parse_args()
+    models = [("fp32 (shipped)", default_model_path())] + ([("int8", args.int8)] if args.int8 else [])
+    print("model alone (onnxruntime, this CPU):")
+    for name, path in models:
+        one, batch = latency_ms(path, 1, 200), latency_ms(path, 64, 30)
+        print(f"  {name:15s} batch 1: {one:.2f} ms/face   batch 64: {batch:.1f} ms ({64_000 / batch:,.0f} faces/s)")
+    frame = one_face_frame(args.data)
+    print("full pipeline, 640×480 frame with one 200 px face (detect + crop + classify):")
+    for detector_name, detector in (
+        ("MTCNN", MtcnnFaceDetector()),
+        ("MTCNN min face 80", MtcnnFaceDetector(min_size=80)),
+        ("Haar", HaarFaceDetector()),
+    ):
+        for name, path in models:
+            fps, found = frames_per_second(Recognizer(path, detector=detector), frame)
+            print(f"  {detector_name:18s} + {name:15s} {fps:6.1f} frames/s ({1000 / fps:.1f} ms; {found} face found)")
+
+
+if __name__ == "__main__":
+    main()
