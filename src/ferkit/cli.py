@@ -594,6 +594,8 @@ def play_command(
     capture_seconds: Annotated[float, typer.Option(help="seconds of camera per round")] = 3.0,
     countdown_seconds: Annotated[float, typer.Option(help="length of the 3-2-1 countdown")] = 3.0,
     browser: Annotated[bool, typer.Option(help="open the game in the default browser")] = True,
+    ssl_certfile: Annotated[Optional[Path], typer.Option(help="TLS certificate: phones need https")] = None,  # noqa: UP045
+    ssl_keyfile: Annotated[Optional[Path], typer.Option(help="TLS private key")] = None,  # noqa: UP045
 ) -> None:
     """Best Actor: the screen names an expression, you make the face, the model scores it."""
     from ferkit.game.server import run_server
@@ -601,7 +603,14 @@ def play_command(
     settings = _server_settings(
         model, leaderboard, rounds=rounds, capture_seconds=capture_seconds, countdown_seconds=countdown_seconds
     )
-    run_server(settings, host=host, port=port, open_browser=browser)
+    run_server(
+        settings,
+        host=host,
+        port=port,
+        open_browser=browser,
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
+    )
 
 
 @app.command("models")
