@@ -563,6 +563,12 @@ def _has_display() -> bool:
     return gui and bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.name == "nt")
 
 
+HostOption = Annotated[str, typer.Option(help="address to listen on; 0.0.0.0 lets the network (a phone) in")]
+PortOption = Annotated[int, typer.Option(help="port")]
+ModelOption = Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")]
+LeaderboardOption = Annotated[Optional[Path], typer.Option(help="SQLite file for the game's scores")]  # noqa: UP045
+
+
 def _server_settings(model: str, leaderboard: Path | None, **extra: object):
     from ferkit.game.settings import ServerSettings
 
@@ -571,10 +577,10 @@ def _server_settings(model: str, leaderboard: Path | None, **extra: object):
 
 @app.command("serve")
 def serve_command(
-    host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0: the whole network)")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 8000,
-    model: Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")] = "default",
-    leaderboard: Annotated[Optional[Path], typer.Option(help="SQLite file for the game's scores")] = None,  # noqa: UP045
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    model: ModelOption = "default",
+    leaderboard: LeaderboardOption = None,
     max_upload_mb: Annotated[float, typer.Option(help="largest photo accepted by POST /v1/predict")] = 10.0,
 ) -> None:
     """The REST API (POST /v1/predict, GET /healthz, docs at /docs); the game's page is served too."""
@@ -586,10 +592,10 @@ def serve_command(
 
 @app.command("play")
 def play_command(
-    host: Annotated[str, typer.Option(help="0.0.0.0 lets a phone on the same network play")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 8000,
-    model: Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")] = "default",
-    leaderboard: Annotated[Optional[Path], typer.Option(help="SQLite file (default: your data directory)")] = None,  # noqa: UP045
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    model: ModelOption = "default",
+    leaderboard: LeaderboardOption = None,
     rounds: Annotated[int, typer.Option(help="rounds in a game")] = 5,
     capture_seconds: Annotated[float, typer.Option(help="seconds of camera per round")] = 3.0,
     countdown_seconds: Annotated[float, typer.Option(help="length of the 3-2-1 countdown")] = 3.0,

@@ -60,17 +60,16 @@ class Track:
     frames: int = 1
 
     @property
+    def prediction(self) -> FacePrediction:
+        """The track's latest box with its smoothed probabilities."""
+        return FacePrediction(self.box, self.probabilities)
+
+    @property
     def label(self) -> str:
-        return max(self.probabilities, key=self.probabilities.__getitem__)
+        return self.prediction.label
 
     def to_dict(self) -> dict:
-        b = self.box
-        return {
-            "track": self.track_id,
-            "box": {"x": b.x, "y": b.y, "w": b.w, "h": b.h},
-            "label": self.label,
-            "probabilities": self.probabilities,
-        }
+        return {"track": self.track_id, **self.prediction.to_dict()}
 
 
 @dataclass
