@@ -600,6 +600,7 @@ def play_command(
     capture_seconds: Annotated[float, typer.Option(help="seconds of camera per round")] = 3.0,
     countdown_seconds: Annotated[float, typer.Option(help="length of the 3-2-1 countdown")] = 3.0,
     browser: Annotated[bool, typer.Option(help="open the game in the default browser")] = True,
+    seed: Annotated[Optional[int], typer.Option(help="draw the same targets every game (practice, tests)")] = None,  # noqa: UP045
     ssl_certfile: Annotated[Optional[Path], typer.Option(help="TLS certificate: phones need https")] = None,  # noqa: UP045
     ssl_keyfile: Annotated[Optional[Path], typer.Option(help="TLS private key")] = None,  # noqa: UP045
 ) -> None:
@@ -607,7 +608,12 @@ def play_command(
     from ferkit.game.server import run_server
 
     settings = _server_settings(
-        model, leaderboard, rounds=rounds, capture_seconds=capture_seconds, countdown_seconds=countdown_seconds
+        model,
+        leaderboard,
+        rounds=rounds,
+        capture_seconds=capture_seconds,
+        countdown_seconds=countdown_seconds,
+        seed=seed,
     )
     run_server(
         settings,

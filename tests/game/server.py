@@ -40,3 +40,30 @@ def running_server(settings: ServerSettings, **app_kwargs) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextlib.contextmanager
+def running_ferkit_play(*args: str) -> Iterator[str]:
+    """`ferkit play --no-browser` as a user runs it, in its own process; yields the base URL."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    port = free_port()
+    command = [sys.executable, "-m", "ferkit.cli", "play", "--no-browser", "--port", str(port), *args]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url + "/healthz", timeout=1)
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"ferkit play did not start: {process.stderr.read()}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)

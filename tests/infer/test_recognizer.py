@@ -39,3 +39,18 @@ def test_bad_file_is_named_and_others_still_run(tmp_path):
     assert result.exit_code == 2
     assert "b.jpg: not a readable image" in result.stderr
     assert "a.jpg: no face found" in result.stdout
+
+
+def test_recognizer_is_safe_to_share_between_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(3)
+    images = [cv2.GaussianBlur(rng.integers(0, 255, (240, 320, 3), dtype=np.uint8), (0, 0), 3) for _ in range(8)]
+    crops = rng.integers(0, 256, (8, 4, 48, 48), dtype=np.uint8)
+    recognizer = Recognizer()
+    expected = [(recognizer.predict(im), recognizer.predict_faces(c)) for im, c in zip(images, crops)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda k: (recognizer.predict(images[k]), recognizer.predict_faces(crops[k])), range(8)))
+    for (faces_a, probs_a), (faces_b, probs_b) in zip(expected, got):
+        assert [f.box for f in faces_a] == [f.box for f in faces_b]
+        np.testing.assert_allclose(probs_a, probs_b, atol=1e-6)
