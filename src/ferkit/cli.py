@@ -332,7 +332,7 @@ def export_command(
     out: Annotated[Path, typer.Option(help="the file to write (.onnx, .tflite, or a .mlpackage folder)")],
     format_: Annotated[str, typer.Option("--format", help="onnx, tflite or coreml")] = "onnx",
     int8: Annotated[
-        bool, typer.Option("--int8", help="onnx: static int8 (needs --data); coreml: int8 weights")
+        bool, typer.Option("--int8", help="onnx, tflite: full int8 (needs --data); coreml: int8 weights")
     ] = False,
     data: Annotated[Optional[Path], typer.Option(help="FER2013, for int8 calibration and checks")] = None,  # noqa: UP045
     card: Annotated[Optional[Path], typer.Option(help="dataset to score the export on for its model card")] = None,  # noqa: UP045
@@ -344,13 +344,11 @@ def export_command(
 
     if format_ not in ("onnx", "tflite", "coreml"):
         raise _fail(f"--format {format_}: expected onnx, tflite or coreml")
-    if int8 and format_ == "tflite":
-        raise _fail("--int8 is implemented for onnx (static int8) and coreml (int8 weights), not yet for tflite")
-    if int8 and format_ == "onnx" and data is None:
-        raise _fail("--int8 for onnx needs --data: int8 ranges are calibrated on Training faces")
+    if int8 and format_ in ("onnx", "tflite") and data is None:
+        raise _fail(f"--int8 for {format_} needs --data: int8 ranges are calibrated on Training faces")
     try:
-        if format_ == "onnx" and int8:
-            _export_int8_onnx(checkpoint, out, data)
+        if format_ in ("onnx", "tflite") and int8:
+            _export_int8(checkpoint, out, data, format_)
             return
         if format_ == "onnx":
             from ferkit.export.onnx_export import export_onnx as exporter
@@ -379,54 +377,37 @@ def export_command(
         console.print(f"model card: {write_model_card(checkpoint, out, card, command=command)}")
 
 
-def _export_int8_onnx(checkpoint: Path, out: Path, data: Path) -> None:
-    """fp32 ONNX, then int8 calibrated on 512 Training faces; accuracy on the test splits, size and latency."""
-    import tempfile
+def _export_int8(checkpoint: Path, out: Path, data: Path, fmt: str) -> None:
+    """int8 calibrated on Training faces; a table of accuracy, size and speed against fp32."""
+    from ferkit.export.int8 import export_int8
 
-    import numpy as np
-
-    from ferkit.export.int8 import latency_ms, quantize_onnx
-    from ferkit.export.onnx_export import export_onnx
-    from ferkit.weights.onnx_classifier import OnnxClassifier
-
-    faces = _load(data, None)
-    training = faces.split("Training")
-    if len(training.labels) == 0:
-        raise _fail(f"{data}: no Training faces to calibrate int8 on")
-    rng = np.random.default_rng(0)
-    calibration = np.asarray(training.faces)[
-        rng.choice(len(training.labels), min(512, len(training.labels)), replace=False)
-    ]
-    with tempfile.TemporaryDirectory() as tmp:
-        fp32 = export_onnx(checkpoint, Path(tmp) / "fp32.onnx").path
-        report = quantize_onnx(fp32, out, calibration)
-        console.print(
-            f"wrote {out}: int8 {report.size_bytes / 1e6:.2f} MB (fp32 {report.fp32_size_bytes / 1e6:.2f} MB), "
-            f"calibrated on {report.calibration_faces} Training faces"
-        )
-        table = Table(title="fp32 vs int8 (onnxruntime, this CPU)")
-        for column in ("model", "PublicTest", "PrivateTest", "ms / face, batch 1", "faces/s, batch 64"):
-            table.add_column(column, justify="left" if column == "model" else "right")
-        accuracy = {}
-        for name, path in (("fp32", fp32), ("int8", out)):
-            classifier = OnnxClassifier(path)
-            cells = []
-            for split in ("PublicTest", "PrivateTest"):
-                part = faces.split(split)
-                ok = len(part.labels) and (part.labels >= 0).all()
-                acc = (
-                    float((classifier.predict_proba(np.asarray(part.faces)).argmax(1) == part.labels).mean())
-                    if ok
-                    else None
-                )
-                accuracy[name, split] = acc
-                cells.append(f"{acc:.2%}" if acc is not None else "-")
-            cells += [f"{latency_ms(path, 1):.2f}", f"{64_000 / latency_ms(path, 64, 20):,.0f}"]
-            table.add_row(name, *cells)
-        console.print(table)
-    drop = [accuracy["fp32", s] - accuracy["int8", s] for s in ("PrivateTest",) if accuracy["fp32", s] is not None]
-    if drop and drop[0] > 0.01:
-        raise _fail(f"int8 loses {drop[0]:.2%} of PrivateTest accuracy (more than 1 point)")
+    result = export_int8(checkpoint, out, _load(data, None), fmt)
+    console.print(
+        f"wrote {out}: int8 {result.size_bytes / 1e6:.2f} MB (fp32 {result.fp32_size_bytes / 1e6:.2f} MB), "
+        f"calibrated on {result.calibration_faces} Training faces"
+    )
+    runtime = "onnxruntime" if fmt == "onnx" else "LiteRT interpreter"
+    table = Table(title=f"fp32 vs int8 ({runtime}, this CPU)")
+    columns = list(result.rows["fp32"])
+    table.add_column("model")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for name, row in result.rows.items():
+        cells = [
+            "-"
+            if row[c] is None
+            else f"{row[c]:.2%}"
+            if "Test" in c
+            else f"{row[c]:,.2f}"
+            if "ms" in c
+            else f"{row[c]:,.0f}"
+            for c in columns
+        ]
+        table.add_row(name, *cells)
+    console.print(table)
+    drop = result.accuracy_drop("PrivateTest")
+    if drop is not None and drop > 0.01:
+        raise _fail(f"int8 loses {drop:.2%} of PrivateTest accuracy (more than 1 point)")
 
 
 @app.command("predict")

@@ -49,13 +49,9 @@ def test_int8_onnx_is_calibrated_checked_and_keeps_class_names(run, tmp_path):
 def test_int8_and_format_mistakes_are_explained(run, tmp_path):
     _, checkpoint = run
     result = runner.invoke(app, ["export", str(checkpoint), "--int8", "--out", str(tmp_path / "m.onnx")])
-    assert result.exit_code == 2 and "needs --data" in result.stderr
+    assert result.exit_code == 2 and "--int8 for onnx needs --data" in result.stderr
     result = runner.invoke(app, ["export", str(checkpoint), "--format", "keras", "--out", str(tmp_path / "m")])
     assert result.exit_code == 2 and "expected onnx, tflite or coreml" in result.stderr
-    result = runner.invoke(
-        app, ["export", str(checkpoint), "--format", "tflite", "--int8", "--out", str(tmp_path / "m")]
-    )
-    assert result.exit_code == 2 and "not yet for tflite" in result.stderr
 
 
 @needs["tflite"]
@@ -69,6 +65,26 @@ def test_tflite_matches_torch_in_the_litert_interpreter(run, tmp_path):
     assert sidecar["class_names"][5] == "surprise"
     probabilities = tflite_probabilities(tmp_path / "model.tflite", tiny_faces().faces[:4])
     np.testing.assert_allclose(probabilities.sum(1), 1, atol=1e-5)  # softmax is part of the graph
+
+
+@needs["tflite"]
+def test_int8_tflite_is_full_integer_and_agrees_with_fp32(run, tmp_path):
+    from ferkit.export.tflite_export import tflite_probabilities
+
+    csv_path, checkpoint = run
+    out = tmp_path / "model.int8.tflite"
+    args = ["export", str(checkpoint), "--format", "tflite", "--int8", "--data", str(csv_path), "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "LiteRT interpreter" in result.stdout and "calibrated on 96 Training faces" in result.stdout
+    from ai_edge_litert.interpreter import Interpreter
+
+    assert Interpreter(model_path=str(out)).get_input_details()[0]["dtype"] == np.int8
+    fp32 = tmp_path / "model.tflite"
+    runner.invoke(app, ["export", str(checkpoint), "--format", "tflite", "--out", str(fp32)])
+    faces = tiny_faces(n_select=48, n_report=48).split("PrivateTest").faces
+    agree = tflite_probabilities(out, faces).argmax(1) == tflite_probabilities(fp32, faces).argmax(1)
+    assert agree.mean() >= 0.9
 
 
 @needs["coreml"]

@@ -1,4 +1,5 @@
-"""int8 ONNX: static quantization with onnxruntime, calibrated on TRAINING faces, measured against fp32."""
+"""int8 exports (ONNX with onnxruntime, TFLite with ai-edge-quantizer), calibrated on TRAINING faces and
+measured against their fp32 originals: accuracy on the test splits, size, latency."""
 
 from __future__ import annotations
 
@@ -75,3 +76,69 @@ def latency_ms(onnx_path: str | Path, batch: int, repeats: int = 50) -> float:
         classifier.predict_proba(faces)
         times.append(time.perf_counter() - start)
     return float(np.median(times) * 1000)
+
+
+@dataclass(frozen=True)
+class Int8Comparison:
+    path: Path
+    size_bytes: int
+    fp32_size_bytes: int
+    calibration_faces: int
+    # "fp32" / "int8" -> {"PublicTest": accuracy, "PrivateTest": accuracy, "ms/face batch 1": ..., ...}
+    rows: dict[str, dict[str, float | None]]
+
+    def accuracy_drop(self, split: str) -> float | None:
+        fp32, int8 = self.rows["fp32"].get(split), self.rows["int8"].get(split)
+        return None if fp32 is None or int8 is None else fp32 - int8
+
+
+def calibration_faces(faces, count: int = 512, seed: int = 0) -> np.ndarray:
+    """A fixed random draw of Training faces: int8 ranges never see a test split."""
+    training = faces.split("Training")
+    if len(training.labels) == 0:
+        raise ValueError(f"{faces.source}: no Training faces to calibrate int8 on")
+    pick = np.random.default_rng(seed).choice(len(training.labels), min(count, len(training.labels)), replace=False)
+    return np.asarray(training.faces)[np.sort(pick)]
+
+
+def export_int8(checkpoint: str | Path, out: str | Path, faces, fmt: str) -> Int8Comparison:
+    """Export fp32 and int8 in `fmt` ("onnx" or "tflite") and compare them on the data's test splits."""
+    from ferkit.export.onnx_export import export_onnx
+    from ferkit.export.tflite_export import export_tflite, quantize_tflite, tflite_probabilities
+    from ferkit.weights.onnx_classifier import OnnxClassifier
+
+    out = Path(out)
+    calibration = calibration_faces(faces)
+    with tempfile.TemporaryDirectory() as tmp:
+        if fmt == "onnx":
+            fp32 = export_onnx(checkpoint, Path(tmp) / "fp32.onnx").path
+            quantize_onnx(fp32, out, calibration)
+
+            def probabilities(path, x):
+                return OnnxClassifier(path).predict_proba(x)
+
+        elif fmt == "tflite":
+            fp32 = export_tflite(checkpoint, Path(tmp) / "fp32.tflite").path
+            quantize_tflite(fp32, out, calibration)
+            probabilities = tflite_probabilities
+        else:
+            raise ValueError(f"int8 export is implemented for onnx and tflite, not {fmt}")
+        rows = {}
+        for name, path in (("fp32", fp32), ("int8", out)):
+            row: dict[str, float | None] = {}
+            for split in ("PublicTest", "PrivateTest"):
+                part = faces.split(split)
+                labelled = len(part.labels) > 0 and bool((part.labels >= 0).all())
+                predicted = probabilities(path, np.asarray(part.faces)).argmax(1) if labelled else None
+                row[split] = float((predicted == part.labels).mean()) if labelled else None
+            if fmt == "onnx":
+                row["ms/face, batch 1"] = latency_ms(path, 1)
+                row["faces/s, batch 64"] = 64_000 / latency_ms(path, 64, 20)
+            else:
+                sample = np.asarray(faces.faces[:200])
+                start = time.perf_counter()
+                probabilities(path, sample)
+                row["ms/face, batch 1"] = (time.perf_counter() - start) * 1000 / len(sample)
+            rows[name] = row
+        fp32_size = Path(fp32).stat().st_size
+    return Int8Comparison(out, out.stat().st_size, fp32_size, len(calibration), rows)
