@@ -65,3 +65,16 @@ def test_level_eyes_turns_a_tilted_face_upright():
     assert rows[22:26].mean() > 150 and rows[:15].mean() < 20 and rows[33:].mean() < 20  # one level band
     slanted = crop_face(tilted, box, 1.0).astype(float).mean(axis=1)
     assert slanted.max() < 0.6 * rows.max()  # without levelling no row holds the whole line
+
+
+def test_exif_orientation_is_honoured(tmp_path):
+    from PIL import Image
+
+    stored = np.zeros((100, 200), np.uint8)
+    stored[:, :100] = 255  # the left half is white as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display", as a phone held upright writes it
+    Image.fromarray(stored).save(tmp_path / "phone.jpg", exif=exif.tobytes(), quality=95)
+    shown = read_image(tmp_path / "phone.jpg")
+    assert shown.shape[:2] == (200, 100)  # portrait, as the phone showed it
+    assert shown[:90].mean() > 200 and shown[110:].mean() < 50  # the white half is now on top
