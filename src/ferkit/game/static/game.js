@@ -115,7 +115,8 @@ function onMessage(message) {
     inFlight = Math.max(0, inFlight - 1);
     drawFrame(message);
   } else if (message.type === "error") {
-    if (message.code === "flood") inFlight = 0;
+    if (message.code === "flood") inFlight = 0; // dropped frames get no reply of their own
+    else if (message.code === "bad_frame" || message.code === "frame_too_large") inFlight = Math.max(0, inFlight - 1);
     say($("frame-message"), message.message, message.code);
   }
   const waiter = waiters.get(message.type);
