@@ -500,7 +500,7 @@ def _predict_video(recognizer, source, out: Path | None, as_json: bool, stride: 
                     )
                 )
             if out is not None or window:
-                drawn = annotate(frame.image, tracks)
+                drawn = annotate(frame.image, [t.prediction for t in tracks])
             if out is not None:
                 if writer is None:
                     out.mkdir(parents=True, exist_ok=True)
