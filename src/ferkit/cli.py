@@ -540,7 +540,8 @@ def _has_display() -> bool:
 
     import cv2
 
-    gui = "GUI:" in cv2.getBuildInformation() and "NONE" not in cv2.getBuildInformation().split("GUI:")[1][:40]
+    build = cv2.getBuildInformation()
+    gui = "GUI:" in build and "NONE" not in build.split("GUI:")[1][:40]
     return gui and bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.name == "nt")
 
 

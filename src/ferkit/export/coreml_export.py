@@ -7,17 +7,15 @@ from pathlib import Path
 
 import torch
 
-from ferkit.export.onnx_export import ExportReport
-from ferkit.export.tflite_export import _Probabilities
-from ferkit.train.checkpoint import load_checkpoint, model_from_checkpoint
+from ferkit.export.common import ExportReport, WithSoftmax, float_model
 
 
 def export_coreml(checkpoint: str | Path, out: str | Path, *, int8: bool = False) -> ExportReport:
     """Write a .mlpackage classifier (input `faces` 1×1×48×48 raw pixels; class label + probabilities out)."""
     import coremltools as ct
 
-    state = load_checkpoint(checkpoint)
-    model = _Probabilities(model_from_checkpoint(state).float().eval()).eval()
+    state, network = float_model(checkpoint)
+    model = WithSoftmax(network).eval()
     out = Path(out)
     if out.suffix != ".mlpackage":
         raise ValueError(f"{out}: a Core ML ML program is a folder named *.mlpackage")

@@ -11,14 +11,6 @@ from pathlib import Path
 import numpy as np
 
 
-@dataclass(frozen=True)
-class Int8Report:
-    path: Path
-    size_bytes: int
-    fp32_size_bytes: int
-    calibration_faces: int
-
-
 class _FaceReader:
     """onnxruntime's calibration data reader over uint8 faces, in equal batches (its histograms need that)."""
 
@@ -31,7 +23,7 @@ class _FaceReader:
         return next(self.batches, None)
 
 
-def quantize_onnx(fp32_path: str | Path, out: str | Path, calibration_faces: np.ndarray) -> Int8Report:
+def quantize_onnx(fp32_path: str | Path, out: str | Path, calibration_faces: np.ndarray) -> Path:
     """QDQ int8 (per-channel int8 weights, uint8 activations): conv and matmul run as integer kernels."""
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
@@ -60,7 +52,7 @@ def quantize_onnx(fp32_path: str | Path, out: str | Path, calibration_faces: np.
         quantized.metadata_props.add().CopyFrom(entry)
     quantized.metadata_props.add().CopyFrom(onnx.StringStringEntryProto(key="quantization", value="int8 static QDQ"))
     onnx.save(quantized, str(out))
-    return Int8Report(out, out.stat().st_size, fp32_path.stat().st_size, len(calibration_faces))
+    return out
 
 
 def latency_ms(onnx_path: str | Path, batch: int, repeats: int = 50) -> float:

@@ -10,19 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ferkit.export.onnx_export import ExportReport, random_faces, torch_probabilities
-from ferkit.train.checkpoint import load_checkpoint, model_from_checkpoint
-
-
-class _Probabilities(torch.nn.Module):
-    """Mobile apps want probabilities, not logits: softmax is part of the exported graph."""
-
-    def __init__(self, model: torch.nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, faces: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.model(faces), dim=1)
+from ferkit.export.common import ExportReport, WithSoftmax, checked_report, float_model, model_metadata, random_faces
 
 
 def export_tflite(
@@ -33,30 +21,17 @@ def export_tflite(
     import litert_torch
 
     logging.getLogger("litert_torch").setLevel(logging.WARNING)
-    state = load_checkpoint(checkpoint)
-    model = _Probabilities(model_from_checkpoint(state).float().eval()).eval()
+    state, model = float_model(checkpoint)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    litert_torch.convert(model, (torch.zeros(1, 1, 48, 48),)).export(str(out))
-    labels = out.with_suffix(".json")
-    labels.write_text(
-        json.dumps(
-            {
-                "class_names": state["class_names"],
-                "model_name": state["model_name"],
-                "input": "1×1×48×48 float32 gray pixels 0-255 (the model normalises)",
-                "output": "1×C probabilities",
-                "trained_epoch": state["epoch"],
-            },
-            indent=2,
-        )
-    )
+    litert_torch.convert(WithSoftmax(model).eval(), (torch.zeros(1, 1, 48, 48),)).export(str(out))
+    sidecar = model_metadata(state) | {
+        "input": "1×1×48×48 float32 gray pixels 0-255 (the model normalises)",
+        "output": "1×C probabilities",
+    }
+    out.with_suffix(".json").write_text(json.dumps(sidecar, indent=2))
     faces = check_faces if check_faces is not None else random_faces(256)
-    got = tflite_probabilities(out, faces)
-    difference = float(np.abs(got - torch_probabilities(model.model, faces)).max())
-    if difference > tolerance:
-        raise RuntimeError(f"{out}: TFLite probabilities differ from torch by {difference:.2e} (> {tolerance:g})")
-    return ExportReport(out, difference, len(faces), out.stat().st_size)
+    return checked_report(out, tflite_probabilities(out, faces), model, faces, tolerance, "TFLite")
 
 
 def quantize_tflite(fp32_path: str | Path, out: str | Path, calibration_faces: np.ndarray) -> Path:

@@ -85,15 +85,8 @@ async def predict(
         raise HTTPException(415, str(e)) from None
     except (ImageTooLargeError, CorruptImageError) as e:
         raise HTTPException(400, str(e)) from None
-    body = result.to_dict()
-    return PredictResponse(
-        width=body["width"],
-        height=body["height"],
-        faces=body["faces"],
-        faces_found=body["faces_found"],
-        truncated=body["truncated"],
-        model=recognizer_name(recognizer),
-    )
+    # the frame's game-only fields (status, message) are dropped by the schema
+    return PredictResponse.model_validate(result.to_dict() | {"model": recognizer_name(recognizer)})
 
 
 def recognizer_name(recognizer: Recognizer) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,39 +54,42 @@ class Leaderboard:
             db.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; persists in the file
             db.executescript(SCHEMA)
 
-    def _connect(self) -> sqlite3.Connection:
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A fresh connection per call, always closed (autocommit; transactions are explicit)."""
         try:
             db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
         except sqlite3.Error as e:
             raise RuntimeError(f"{self.path}: cannot open the leaderboard database ({e})") from None
-        db.execute("PRAGMA foreign_keys=ON")
-        db.row_factory = sqlite3.Row
-        return db
+        try:
+            db.execute("PRAGMA foreign_keys=ON")
+            db.row_factory = sqlite3.Row
+            yield db
+        finally:
+            db.close()
 
     def record_game(self, player: str, rounds: Sequence[RoundRecord], total: int) -> int:
         """Write a finished game and its rounds in one transaction; returns the game's id."""
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlock under load
-            game_id = db.execute(
-                "INSERT INTO games (player, total, rounds, played_at) VALUES (?, ?, ?, ?)",
-                (player, int(total), len(rounds), time.time()),
-            ).lastrowid
-            db.executemany(
-                "INSERT INTO rounds (game_id, round, target, score) VALUES (?, ?, ?, ?)",
-                [(game_id, i, r.target, int(r.score)) for i, r in enumerate(rounds)],
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        finally:
-            db.close()
+        with self._connect() as db:
+            try:
+                db.execute("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlock under load
+                game_id = db.execute(
+                    "INSERT INTO games (player, total, rounds, played_at) VALUES (?, ?, ?, ?)",
+                    (player, int(total), len(rounds), time.time()),
+                ).lastrowid
+                db.executemany(
+                    "INSERT INTO rounds (game_id, round, target, score) VALUES (?, ?, ?, ?)",
+                    [(game_id, i, r.target, int(r.score)) for i, r in enumerate(rounds)],
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
         return int(game_id)
 
     def top_games(self, limit: int = 10) -> list[dict]:
-        with self._closing() as db:
+        with self._connect() as db:
             rows = db.execute(
                 "SELECT id, player, total, rounds, played_at FROM games ORDER BY total DESC, played_at LIMIT ?",
                 (limit,),
@@ -95,7 +99,7 @@ class Leaderboard:
     def top_rounds(self, target: str, limit: int = 10) -> list[dict]:
         if target not in EMOTIONS:
             raise ValueError(f"unknown expression {target!r}; expected one of {', '.join(EMOTIONS)}")
-        with self._closing() as db:
+        with self._connect() as db:
             rows = db.execute(
                 "SELECT g.id AS game_id, g.player, r.score, g.played_at FROM rounds r JOIN games g ON g.id = r.game_id"
                 " WHERE r.target = ? ORDER BY r.score DESC, g.played_at LIMIT ?",
@@ -105,21 +109,16 @@ class Leaderboard:
 
     def rank_of(self, game_id: int) -> int:
         """1-based place of a game among all games (ties share the better place)."""
-        with self._closing() as db:
+        with self._connect() as db:
             (rank,) = db.execute(
                 "SELECT 1 + COUNT(*) FROM games WHERE total > (SELECT total FROM games WHERE id = ?)", (game_id,)
             ).fetchone()
         return int(rank)
 
     def count_games(self) -> int:
-        with self._closing() as db:
+        with self._connect() as db:
             return int(db.execute("SELECT COUNT(*) FROM games").fetchone()[0])
 
     def snapshot(self, limit: int = 10) -> dict:
         """Top games overall and top rounds per expression, as the page shows them."""
         return {"games": self.top_games(limit), "by_expression": {t: self.top_rounds(t, limit) for t in EMOTIONS}}
-
-    def _closing(self):
-        from contextlib import closing
-
-        return closing(self._connect())
