@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import pickle
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,15 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:  # truncated zip, not a torch file, unpickling error
+        # weights_only: the unpickler builds only tensors and plain containers, so a hostile file cannot
+        # run code. Checkpoints hold nothing else (state dicts, numbers, strings, lists, dicts).
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise CheckpointError(
+            f"{path}: refused: it holds objects a ferkit checkpoint never contains, and loading them could run "
+            f"code ({_refused_global(str(e))})"
+        ) from None
+    except Exception as e:  # truncated zip, not a torch file
         raise CheckpointError(f"{path}: not a readable checkpoint (truncated or corrupt?): {e}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a ferkit checkpoint (expected format {FORMAT})")
@@ -58,6 +66,12 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         if key not in state:
             raise CheckpointError(f"{path}: checkpoint lacks {key!r}")
     return state
+
+
+def _refused_global(message: str) -> str:
+    """The line of torch's refusal that names the blocked object (its advice to disable the check is dropped)."""
+    lines = [line for line in message.splitlines() if "GLOBAL" in line]
+    return lines[0].strip().rstrip(".") if lines else "unpickling refused"
 
 
 def model_from_checkpoint(state: dict[str, Any], *, prefer_ema: bool = True) -> nn.Module:
