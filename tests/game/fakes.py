@@ -21,7 +21,7 @@ def scripted_frame(faces: int, happy: float, size: tuple[int, int] = (64, 48)) -
 class ScriptedRecognizer:
     class_names = EMOTIONS
 
-    def detect(self, image: np.ndarray) -> list[FaceBox]:
+    def detect(self, image: np.ndarray, *, max_faces=None, stop=None) -> list[FaceBox]:
         return [FaceBox(4 * k, 4, 8, 8, 0.99) for k in range(int(image[0, 0, 0]))]
 
     def classify(self, image: np.ndarray, boxes: list[FaceBox]) -> list[FacePrediction]:
@@ -32,3 +32,30 @@ class ScriptedRecognizer:
 
     def predict(self, image: np.ndarray) -> list[FacePrediction]:
         return self.classify(image, self.detect(image))
+
+
+class StallingRecognizer(ScriptedRecognizer):
+    """Its detection never ends by itself: it runs until the analysis' StopSignal fires (or 30 s)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.started, self.stopped = threading.Event(), threading.Event()
+        self.stop_reasons: list[str] = []
+
+    def detect(self, image: np.ndarray, *, max_faces=None, stop=None) -> list[FaceBox]:
+        import time
+
+        from ferkit.vision.stop import AnalysisStopped, check
+
+        self.started.set()
+        give_up = time.monotonic() + 30
+        try:
+            while time.monotonic() < give_up:
+                check(stop)
+                time.sleep(0.01)
+        except AnalysisStopped as e:
+            self.stop_reasons.append(e.reason)
+            self.stopped.set()
+            raise
+        return []

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from ferkit.game.frames import analyse
+from ferkit.game.analysis import Analyser, Busy
 from ferkit.game.settings import ServerSettings
 from ferkit.infer import Recognizer
 from ferkit.vision.io import CorruptImageError, ImageTooLargeError, NotAnImageError
+from ferkit.vision.stop import AnalysisStopped
 
 
 class Box(BaseModel):
@@ -51,8 +51,13 @@ def get_settings(request: Request) -> ServerSettings:
     return request.app.state.settings
 
 
+def get_analyser(request: Request) -> Analyser:
+    return request.app.state.analyser
+
+
 RecognizerDep = Annotated[Recognizer, Depends(get_recognizer)]
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
+AnalyserDep = Annotated[Analyser, Depends(get_analyser)]
 
 router = APIRouter()
 
@@ -69,22 +74,38 @@ def healthz(recognizer: RecognizerDep) -> Health:
         400: {"description": "corrupt image, or absurd dimensions (decompression bomb)"},
         413: {"description": "upload over the size limit"},
         415: {"description": "not an image"},
+        422: {"description": "the analysis ran past its time limit and was stopped"},
+        503: {"description": "every analysis slot is busy: retry after the Retry-After seconds"},
     },
 )
 async def predict(
     image: Annotated[UploadFile, File(description="a JPEG, PNG, BMP, WebP or TIFF photo")],
+    request: Request,
     recognizer: RecognizerDep,
     settings: SettingsDep,
+    analyser: AnalyserDep,
 ) -> PredictResponse:
-    """Find every face in the photo (at most `max_faces`) and give each one's 7 expression probabilities."""
-    raw = await image.read()
+    """Find the faces in the photo (at most `max_faces`) and give each one's expression probabilities.
+
+    Photos over the pixel budget are shrunk before detection; boxes are always in the photo's own pixels.
+    """
     name = image.filename or "upload"
     try:
-        result = await run_in_threadpool(analyse, recognizer, raw, settings.max_faces, name)
+        result = await analyser.run(
+            image.read,  # read only once a slot is free: waiting uploads stay spooled on disk
+            settings.max_faces,
+            name,
+            wait_seconds=settings.upload_wait_seconds,
+            client_gone=request.is_disconnected,
+        )
     except NotAnImageError as e:
         raise HTTPException(415, str(e)) from None
     except (ImageTooLargeError, CorruptImageError) as e:
         raise HTTPException(400, str(e)) from None
+    except Busy as e:
+        raise HTTPException(503, f"{e}; retry in a second", headers={"Retry-After": "1"}) from None
+    except AnalysisStopped as e:
+        raise HTTPException(422, f"{name}: {e.reason}; send a smaller or simpler image") from None
     # the frame's game-only fields (status, message) are dropped by the schema
     return PredictResponse.model_validate(result.to_dict() | {"model": recognizer_name(recognizer)})
 

@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from ferkit.game import api, play
+from ferkit.game.analysis import Analyser
 from ferkit.game.leaderboard import Leaderboard
 from ferkit.game.limits import BodySizeLimit
 from ferkit.game.settings import ServerSettings
@@ -27,6 +28,7 @@ def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer
     )
     app.state.settings = settings
     app.state.recognizer = recognizer or Recognizer(settings.model)
+    app.state.analyser = Analyser(app.state.recognizer, settings)
     app.state.leaderboard = Leaderboard(settings.leaderboard_path)
     app.include_router(api.router)
     app.include_router(play.router)

@@ -10,7 +10,8 @@ import numpy as np
 
 from ferkit.infer import FacePrediction, Recognizer
 from ferkit.vision.detect import FaceBox
-from ferkit.vision.io import decode_image
+from ferkit.vision.io import decode_image_within
+from ferkit.vision.stop import StopSignal
 
 STATUS_MESSAGES = {
     "ok": "",
@@ -24,17 +25,20 @@ class FrameResult:
     image: np.ndarray
     faces: list[FacePrediction]
     faces_found: int  # before the cap: more than len(faces) when the image had too many
+    scale: float = 1.0  # `image` is the upload shrunk by this factor (the pixel budget); boxes are in `image`
+    full_size: tuple[int, int] | None = None  # (width, height) of the upload, when it was shrunk
 
     @property
     def status(self) -> str:
         return "no_face" if not self.faces else "many_faces" if len(self.faces) > 1 else "ok"
 
     def to_dict(self) -> dict:
-        height, width = self.image.shape[:2]
+        """What clients see: sizes and boxes in the upload's own pixels, whatever the analysis shrank."""
+        width, height = self.full_size or (self.image.shape[1], self.image.shape[0])
         return {
             "width": width,
             "height": height,
-            "faces": [face.to_dict() for face in self.faces],
+            "faces": [face.scaled(1 / self.scale).to_dict() for face in self.faces],
             "faces_found": self.faces_found,
             "truncated": self.faces_found > len(self.faces),
             "status": self.status,
@@ -42,11 +46,25 @@ class FrameResult:
         }
 
 
-def analyse(recognizer: Recognizer, raw: bytes, max_faces: int, source: str = "frame") -> FrameResult:
-    """Decode (DataError subclasses for bad bytes) and find every face, at most `max_faces` classified."""
-    image = decode_image(raw, source)
-    boxes = recognizer.detect(image)
-    return FrameResult(image, recognizer.classify(image, boxes[:max_faces]), len(boxes))
+def analyse(
+    recognizer: Recognizer,
+    raw: bytes,
+    max_faces: int,
+    source: str = "frame",
+    *,
+    max_pixels: int = 4_000_000,
+    stop: StopSignal | None = None,
+) -> FrameResult:
+    """Decode within the pixel budget (DataError subclasses for bad bytes), find faces, classify ≤ max_faces.
+
+    `stop` ends the work early with AnalysisStopped (deadline passed, or the client left).
+    """
+    image, full_size = decode_image_within(raw, max_pixels, source)
+    boxes = recognizer.detect(image, max_faces=max_faces, stop=stop)
+    faces = recognizer.classify(image, boxes[:max_faces])
+    if full_size == (image.shape[1], image.shape[0]):
+        return FrameResult(image, faces, len(boxes))
+    return FrameResult(image, faces, len(boxes), image.shape[1] / full_size[0], full_size)
 
 
 def thumbnail_data_url(image: np.ndarray, box: FaceBox, side: int = 96) -> str:

@@ -7,24 +7,34 @@ Protocol (JSON text both ways, frames as binary JPEG messages from the page):
   when the round has `frames_per_round` frames with exactly one face → {"type": "round", score, thumbnail}
   after the last round the game is written to the leaderboard     → {"type": "over", total, rank, rounds}
   anything wrong → {"type": "error", "code": ..., "message": ...}; the connection stays open.
+  Every admitted frame gets exactly one reply: a "frame", or an error with code bad_frame,
+  frame_too_large, frame_too_complex or busy. Frames over the rate limit are dropped with at most one
+  "flood" error a second; a client that keeps flooding is closed with 1008.
+
+Only pages from the server's own origin may connect (browsers send an Origin header; other clients
+send none): any web page could otherwise drive a player's local server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import random
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 
 from ferkit.data.errors import DataError
-from ferkit.game.frames import FrameResult, analyse, thumbnail_data_url
+from ferkit.game.analysis import Analyser, Busy
+from ferkit.game.frames import FrameResult, thumbnail_data_url
 from ferkit.game.leaderboard import Leaderboard, RoundRecord
 from ferkit.game.rules import MAX_ROUNDS, RoundScorer, clean_player_name, draw_targets, game_total
 from ferkit.game.settings import ServerSettings
-from ferkit.infer import Recognizer
+from ferkit.vision.stop import AnalysisStopped, StopSignal
 
 router = APIRouter()
 
@@ -71,11 +81,18 @@ class Game:
 
 
 class PlayerConnection:
-    """The state of one page: its game (if any), its frame counter and its flood limiter."""
+    """The state of one page: its game (if any), its frame counter, its flood limiter, its pending work."""
 
-    def __init__(self, recognizer: Recognizer, leaderboard: Leaderboard, settings: ServerSettings) -> None:
-        self.recognizer, self.leaderboard, self.settings = recognizer, leaderboard, settings
+    MAX_PENDING_TEXTS = 16  # a page sends a handful of JSON messages a game; more waiting is a flood
+
+    def __init__(self, analyser: Analyser, leaderboard: Leaderboard, settings: ServerSettings) -> None:
+        self.analyser, self.leaderboard, self.settings = analyser, leaderboard, settings
         self.limiter = TokenBucket(settings.max_frames_per_second, burst=max(5.0, settings.fps))
+        # frames admitted but not yet analysed: at most one burst, so a slow server drops instead of queueing
+        self.max_pending_frames = int(self.limiter.burst)
+        self.pending_frames = self.pending_texts = 0
+        self.stop: StopSignal | None = None  # the running analysis, cancelled when the client leaves
+        self.gone = False
         self.rng = random.Random(settings.seed)
         self.game: Game | None = None
         self.seq = 0
@@ -84,11 +101,47 @@ class PlayerConnection:
         drop_rate = 4 * settings.max_frames_per_second
         self.drop_budget = TokenBucket(drop_rate, burst=FLOOD_CLOSE_SECONDS * drop_rate)
 
+    def leave(self) -> None:
+        """The client has gone: stop its running analysis at the next checkpoint."""
+        self.gone = True
+        if self.stop is not None:
+            self.stop.cancel("the player left")
+
+    def admit_text(self, text: str) -> tuple[str, object]:
+        """What the reader queues for a text message; Flooding when too many are waiting."""
+        if self.pending_texts >= self.MAX_PENDING_TEXTS:
+            if not self.drop_budget.take():
+                raise Flooding
+            return ("replies", [])
+        self.pending_texts += 1
+        return ("text", text)
+
+    def admit_frame(self, raw: bytes) -> tuple[str, object]:
+        """What the reader queues for a frame: the frame itself, or the replies that say why it was dropped."""
+        s = self.settings
+        if not self.limiter.take():  # first, so a flood costs almost nothing whatever it sends
+            if not self.drop_budget.take():
+                raise Flooding
+            now = time.monotonic()
+            if now - self.last_flood_warning < 1.0:
+                return ("replies", [])  # one warning a second is enough; the frame is dropped either way
+            self.last_flood_warning = now
+            text = f"too many frames: at most {s.max_frames_per_second:g} a second are analysed"
+            return ("replies", [error("flood", text)])
+        if len(raw) > s.max_frame_bytes:
+            text = f"frame of {len(raw):,} bytes; the limit is {s.max_frame_bytes:,}"
+            return ("replies", [error("frame_too_large", text)])
+        if self.pending_frames >= self.max_pending_frames:
+            return ("replies", [error("busy", "the server is behind: this frame was skipped")])
+        self.pending_frames += 1
+        return ("frame", raw)
+
     async def on_text(self, text: str) -> list[dict]:
+        self.pending_texts -= 1
         try:
             message = json.loads(text)
             kind = message["type"]
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, RecursionError):  # RecursionError: JSON nested 100k deep
             return [error("bad_message", 'expected JSON with a "type", or a binary JPEG frame')]
         if kind == "start":
             return self.start(message)
@@ -100,10 +153,13 @@ class PlayerConnection:
 
     def start(self, message: dict) -> list[dict]:
         s = self.settings
-        try:
-            rounds = int(message.get("rounds", s.rounds))
-        except (TypeError, ValueError):
+        rounds = message.get("rounds", s.rounds)
+        # json.loads reads Infinity, NaN and 1e400 (inf) as floats; a bool is an int to Python
+        if isinstance(rounds, bool) or not isinstance(rounds, (int, float)) or not math.isfinite(rounds):
             return [error("bad_message", "rounds must be a whole number")]
+        if rounds != int(rounds):
+            return [error("bad_message", "rounds must be a whole number")]
+        rounds = int(rounds)
         if not 1 <= rounds <= MAX_ROUNDS:
             return [error("bad_message", f"rounds must be between 1 and {MAX_ROUNDS}")]
         targets = list(s.targets[:rounds]) if s.targets else draw_targets(rounds, self.rng)
@@ -133,21 +189,22 @@ class PlayerConnection:
         return [{"type": "capturing", "round": expected, "target": game.targets[expected]}]
 
     async def on_frame(self, raw: bytes) -> list[dict]:
+        """An admitted frame analysed (exactly one reply about it), and the round's progress."""
+        self.pending_frames -= 1
         s = self.settings
-        if not self.limiter.take():  # first, so a flood costs almost nothing whatever it sends
-            if not self.drop_budget.take():
-                raise Flooding
-            now = time.monotonic()
-            if now - self.last_flood_warning < 1.0:
-                return []  # one warning a second is enough; the frame is dropped either way
-            self.last_flood_warning = now
-            return [error("flood", f"too many frames: at most {s.max_frames_per_second:g} a second are analysed")]
-        if len(raw) > s.max_frame_bytes:
-            return [error("frame_too_large", f"frame of {len(raw):,} bytes; the limit is {s.max_frame_bytes:,}")]
+        self.stop = StopSignal(s.analysis_seconds)
+        if self.gone:
+            return []
         try:
-            result = await run_in_threadpool(analyse, self.recognizer, raw, 2, "frame")
+            result = await self.analyser.run(raw, 2, "frame", wait_seconds=s.frame_wait_seconds, stop=self.stop)
         except DataError as e:
             return [error("bad_frame", e.problem)]
+        except Busy:
+            return [error("busy", "the server is busy: this frame was skipped")]
+        except AnalysisStopped as e:
+            return [error("frame_too_complex", e.reason)] if e.timed_out else []
+        finally:
+            self.stop = None
         self.seq += 1
         reply = {"type": "frame", "seq": self.seq, **result.to_dict()}
         replies = [reply]
@@ -204,23 +261,65 @@ class PlayerConnection:
         }
 
 
-@router.websocket("/ws/play")
-async def play_socket(websocket: WebSocket) -> None:
-    state = websocket.app.state
-    connection = PlayerConnection(state.recognizer, state.leaderboard, state.settings)
-    await websocket.accept()
+def origin_allowed(websocket: WebSocket, settings: ServerSettings) -> bool:
+    """No Origin (not a browser), the server's own origin, or one the settings allow."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    if origin in settings.allowed_origins:
+        return True
+    return urlsplit(origin).netloc.lower() == (websocket.headers.get("host") or "").lower()
+
+
+async def _receive_into(websocket: WebSocket, connection: PlayerConnection, inbox: asyncio.Queue) -> None:
+    """Reads the socket while frames are analysed: flood limits apply on arrival, and a client that
+    leaves mid-analysis is noticed at once (its analysis is cancelled)."""
     try:
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
-                return
+                break
             if message.get("bytes") is not None:
-                replies = await connection.on_frame(message["bytes"])
+                inbox.put_nowait(connection.admit_frame(message["bytes"]))
             else:
-                replies = await connection.on_text(message.get("text") or "")
+                inbox.put_nowait(connection.admit_text(message.get("text") or ""))
+    except Flooding:
+        inbox.put_nowait(("flooding", None))
+        return
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    connection.leave()
+    inbox.put_nowait(("closed", None))
+
+
+@router.websocket("/ws/play")
+async def play_socket(websocket: WebSocket) -> None:
+    state = websocket.app.state
+    if not origin_allowed(websocket, state.settings):
+        await websocket.close(code=1008, reason="this page's origin may not use this game server")  # HTTP 403
+        return
+    connection = PlayerConnection(state.analyser, state.leaderboard, state.settings)
+    await websocket.accept()
+    inbox: asyncio.Queue = asyncio.Queue()
+    reader = asyncio.create_task(_receive_into(websocket, connection, inbox))
+    try:
+        while True:
+            kind, item = await inbox.get()
+            if kind == "closed":
+                return
+            if kind == "flooding":
+                await websocket.close(code=1008, reason="flooding: far more frames than allowed")
+                return
+            if kind == "frame":
+                replies = await connection.on_frame(item)
+            elif kind == "text":
+                replies = await connection.on_text(item)
+            else:
+                replies = item
             for reply in replies:
                 await websocket.send_json(reply)
     except WebSocketDisconnect:
         return
-    except Flooding:
-        await websocket.close(code=1008, reason="flooding: far more frames than allowed")
+    finally:
+        connection.leave()
+        reader.cancel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,14 @@ class ServerSettings:
     max_frame_bytes: int = 512 * 1024  # one webcam JPEG over the WebSocket
     max_frames_per_second: float = 25.0  # per player; frames beyond it are dropped with a message
     max_faces: int = 20  # per image; more are cut, and the response says so
+    # Resource bounds (README: "Limits"). Any upload costs at most one analysis of a
+    # `max_analysis_pixels` image, bounded in time; at most `max_concurrent_analyses` run at once.
+    max_analysis_pixels: int = 4_000_000  # larger photos are shrunk before detection (boxes still in full size)
+    max_concurrent_analyses: int = min(8, os.cpu_count() or 2)
+    analysis_seconds: float = 6.0  # an analysis still running after this is stopped (REST 422)
+    upload_wait_seconds: float = 3.0  # a REST upload waits this long for a free analysis slot, then 503
+    frame_wait_seconds: float = 0.5  # a game frame waits this long, then is dropped with a "busy" message
+    allowed_origins: tuple[str, ...] = ()  # pages that may use the game socket besides the server's own origin
     seed: int | None = None  # for the target draw; None: a fresh game every time
     targets: tuple[str, ...] = ()  # fixed targets instead of a draw (tests, practice)
 

@@ -11,6 +11,7 @@ import numpy as np
 from ferkit.vision.crop import crop_face
 from ferkit.vision.detect import FaceBox
 from ferkit.vision.mtcnn import MtcnnFaceDetector
+from ferkit.vision.stop import StopSignal
 from ferkit.weights.onnx_classifier import OnnxClassifier
 
 
@@ -19,7 +20,9 @@ class FaceDetector(Protocol):
 
     fer_framing: float
 
-    def detect(self, image: np.ndarray) -> list[FaceBox]: ...
+    def detect(
+        self, image: np.ndarray, *, max_faces: int | None = None, stop: StopSignal | None = None
+    ) -> list[FaceBox]: ...
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,9 @@ class FacePrediction:
     @property
     def label(self) -> str:
         return max(self.probabilities, key=self.probabilities.__getitem__)
+
+    def scaled(self, factor: float) -> FacePrediction:
+        return self if factor == 1 else FacePrediction(self.box.scaled(factor), self.probabilities)
 
     def to_dict(self) -> dict:
         b = self.box
@@ -66,9 +72,15 @@ class Recognizer:
         """N×48×48 uint8 face crops -> N×C probabilities."""
         return self.classifier.predict_proba(faces)
 
-    def detect(self, image: np.ndarray) -> list[FaceBox]:
-        """Every face box in a BGR or gray image, most confident first (no limit)."""
-        return self.detector.detect(image)
+    def detect(
+        self, image: np.ndarray, *, max_faces: int | None = None, stop: StopSignal | None = None
+    ) -> list[FaceBox]:
+        """Face boxes in a BGR or gray image, most confident first.
+
+        `max_faces` lets the detector bound its work for crowded images (it may then return somewhat
+        more than that, never thousands); `stop` ends the work early (AnalysisStopped).
+        """
+        return self.detector.detect(image, max_faces=max_faces, stop=stop)
 
     def classify(self, image: np.ndarray, boxes: list[FaceBox]) -> list[FacePrediction]:
         """Crop each box like the training data and name its expression."""
@@ -86,4 +98,4 @@ class Recognizer:
 
     def predict(self, image: np.ndarray) -> list[FacePrediction]:
         """Every face in a BGR or gray image (at most `max_faces`, most confident first)."""
-        return self.classify(image, self.detect(image)[: self.max_faces])
+        return self.classify(image, self.detect(image, max_faces=self.max_faces)[: self.max_faces])

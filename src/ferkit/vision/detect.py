@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ferkit.vision.stop import StopSignal, check
+
 
 @dataclass(frozen=True)
 class FaceBox:
@@ -19,6 +21,14 @@ class FaceBox:
     # MTCNN's five points, in image pixels: left eye, right eye, nose, left and right mouth corner
     # (left/right as seen in the image). None for detectors without landmarks.
     landmarks: tuple[tuple[float, float], ...] | None = None
+
+    def scaled(self, factor: float) -> FaceBox:
+        """The same box in an image `factor` times as large (e.g. back to the full-size upload)."""
+        if factor == 1:
+            return self
+        marks = None if self.landmarks is None else tuple((x * factor, y * factor) for x, y in self.landmarks)
+        x, y = round(self.x * factor), round(self.y * factor)
+        return FaceBox(x, y, round(self.w * factor), round(self.h * factor), self.score, marks)
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -42,7 +52,11 @@ class HaarFaceDetector:
         self.min_size, self.scale_factor, self.min_neighbors = min_size, scale_factor, min_neighbors
         self._lock = threading.Lock()
 
-    def detect(self, image: np.ndarray) -> list[FaceBox]:
+    def detect(
+        self, image: np.ndarray, *, max_faces: int | None = None, stop: StopSignal | None = None
+    ) -> list[FaceBox]:
+        """Faces most confident first; one OpenCV call, so `stop` is checked only before it."""
+        check(stop)
         gray = cv2.equalizeHist(to_gray(image))
         with self._lock:
             boxes, _, weights = self.cascade.detectMultiScale3(

@@ -4,6 +4,8 @@
 
 const EXPRESSIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"];
 const FRAME_WIDTH = 320; // frames are sent at 320 px wide: plenty for a face that fills a webcam view
+// errors the server sends instead of a frame's reply (play.py's protocol): each one frees a slot
+const PER_FRAME_ERRORS = new Set(["bad_frame", "frame_too_large", "frame_too_complex", "busy"]);
 const $ = (id) => document.getElementById(id);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -116,7 +118,7 @@ function onMessage(message) {
     drawFrame(message);
   } else if (message.type === "error") {
     if (message.code === "flood") inFlight = 0; // dropped frames get no reply of their own
-    else if (message.code === "bad_frame" || message.code === "frame_too_large") inFlight = Math.max(0, inFlight - 1);
+    else if (PER_FRAME_ERRORS.has(message.code)) inFlight = Math.max(0, inFlight - 1);
     say($("frame-message"), message.message, message.code);
   }
   const waiter = waiters.get(message.type);

@@ -1,0 +1,79 @@
+"""Bounded analyses on the server: how many run at once, how long one may take, stopped when its client leaves."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi.concurrency import run_in_threadpool
+
+from ferkit.game.frames import FrameResult, analyse
+from ferkit.game.settings import ServerSettings
+from ferkit.infer import Recognizer
+from ferkit.vision.stop import StopSignal
+
+Payload = bytes | Callable[[], Awaitable[bytes]]
+
+
+class Busy(Exception):
+    """Every analysis slot stayed taken for the whole wait (REST: 503; game: a 'busy' message)."""
+
+
+class Analyser:
+    """Runs `frames.analyse` in worker threads, at most `max_concurrent_analyses` at a time.
+
+    A slot is held from before the upload is read until the worker thread has really finished (not
+    merely until its caller gave up), so the bound holds even for abandoned requests. Each analysis
+    gets a deadline, and is cancelled when `client_gone` says its client has left.
+    """
+
+    POLL_SECONDS = 0.05
+
+    def __init__(self, recognizer: Recognizer, settings: ServerSettings) -> None:
+        self.recognizer, self.settings = recognizer, settings
+        # a threading semaphore, polled: it works whatever event loop (or test client) calls it
+        self._slots = threading.BoundedSemaphore(settings.max_concurrent_analyses)
+
+    async def _acquire(self, wait_seconds: float) -> None:
+        give_up = time.monotonic() + wait_seconds
+        while not self._slots.acquire(blocking=False):
+            if time.monotonic() >= give_up:
+                raise Busy(f"the server is busy ({self.settings.max_concurrent_analyses} analyses running)")
+            await asyncio.sleep(self.POLL_SECONDS)
+
+    async def run(
+        self,
+        payload: Payload,
+        max_faces: int,
+        source: str,
+        *,
+        wait_seconds: float,
+        client_gone: Callable[[], Awaitable[bool]] | None = None,
+        stop: StopSignal | None = None,
+    ) -> FrameResult:
+        """The analysis of the image bytes (or of what `payload()` reads once a slot is free)."""
+        await self._acquire(wait_seconds)
+        try:
+            raw = payload if isinstance(payload, bytes) else await payload()
+        except BaseException:
+            self._slots.release()
+            raise
+        s = self.settings
+        stop = stop or StopSignal(s.analysis_seconds)
+        job = run_in_threadpool(
+            analyse, self.recognizer, raw, max_faces, source, max_pixels=s.max_analysis_pixels, stop=stop
+        )
+        work = asyncio.ensure_future(job)
+        work.add_done_callback(lambda _: self._slots.release())
+        try:
+            while True:
+                done, _ = await asyncio.wait({work}, timeout=0.1)
+                if done:
+                    return work.result()
+                if client_gone is not None and await client_gone():
+                    stop.cancel("the client left")
+        except BaseException:  # our caller was cancelled: the thread stops at its next checkpoint
+            stop.cancel("the request was abandoned")
+            raise
