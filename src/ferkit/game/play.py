@@ -143,13 +143,15 @@ class PlayerConnection:
             kind = message["type"]
         except (ValueError, TypeError, KeyError, RecursionError):  # RecursionError: JSON nested 100k deep
             return [error("bad_message", 'expected JSON with a "type", or a binary JPEG frame')]
+        if not isinstance(kind, str):
+            return [error("bad_message", '"type" must be a string: start, capture or ping')]
         if kind == "start":
             return self.start(message)
         if kind == "capture":
             return self.capture(message)
         if kind == "ping":
             return [{"type": "pong", "t": message.get("t")}]
-        return [error("bad_message", f"unknown message type {kind!r}; expected start, capture or ping")]
+        return [error("bad_message", f"unknown message type {kind[:40]!r}; expected start, capture or ping")]
 
     def start(self, message: dict) -> list[dict]:
         s = self.settings
