@@ -59,8 +59,8 @@ def test_train_maps_flags_onto_the_config(monkeypatch, tmp_path):
 
     seen = {}
 
-    def fake_train(cfg, resume=None):
-        seen["cfg"], seen["resume"] = cfg, resume
+    def fake_train(cfg, resume=None, overwrite=False):
+        seen["cfg"], seen["resume"], seen["overwrite"] = cfg, resume, overwrite
         from ferkit.train.loop import TrainResult
 
         return TrainResult(tmp_path, 0.5, 1)
@@ -87,5 +87,14 @@ def test_train_maps_flags_onto_the_config(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     cfg = seen["cfg"]
     assert (cfg.model, cfg.lr, cfg.epochs, cfg.channels_last, cfg.data) == ("fer-vgg-s", 0.02, 3, False, "x.csv")
+    assert seen["overwrite"] is False
     bad = runner.invoke(app, ["train", "--data", "x.csv", "--set", "speed=fast"])
     assert bad.exit_code == 2 and "expected KEY=VALUE with KEY one of" in bad.stderr
+
+
+def test_train_refuses_a_finished_run_and_names_the_default(tmp_path):
+    (tmp_path / "best.pt").write_bytes(b"a finished run")
+    refused = runner.invoke(app, ["train", "--recipe", "smoke", "--data", "x.csv", "--out", str(tmp_path)])
+    assert refused.exit_code == 2 and "already holds a run (best.pt)" in refused.stderr
+    assert (tmp_path / "best.pt").read_bytes() == b"a finished run"
+    assert "runs/latest" in runner.invoke(app, ["train", "--help"]).output

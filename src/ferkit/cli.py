@@ -137,7 +137,10 @@ def explore(
 @app.command("train")
 def train_command(
     data: Annotated[Optional[Path], typer.Option(help="FER2013 in any supported layout")] = None,  # noqa: UP045
-    out: Annotated[Optional[Path], typer.Option(help="run directory (checkpoints, history, TensorBoard)")] = None,  # noqa: UP045
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="run directory (checkpoints, history, TensorBoard); default runs/latest"),
+    ] = None,
     recipe: Annotated[Optional[str], typer.Option(help="named settings: seed, cpu, gpu, smoke")] = None,  # noqa: UP045
     model: Annotated[Optional[str], typer.Option(help="a name from `ferkit models`")] = None,  # noqa: UP045
     resume: Annotated[Optional[Path], typer.Option(help="continue the run in this directory")] = None,  # noqa: UP045
@@ -145,8 +148,12 @@ def train_command(
     ferplus: FerplusOpt = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="any TrainConfig field: --set lr=0.05")] = None,  # noqa: UP045
     progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a finished run already in --out")] = False,
 ) -> None:
-    """Train on Training, select on PublicTest (PrivateTest is never read); also works under torchrun."""
+    """Train on Training, select on PublicTest (PrivateTest is never read); also works under torchrun.
+
+    A run already in --out is never replaced silently: continue it with --resume, or pass --overwrite.
+    """
     from ferkit.data import DataError
     from ferkit.train import TrainConfig, recipe_config, train
     from ferkit.train.checkpoint import CheckpointError
@@ -164,7 +171,7 @@ def train_command(
             ferplus=str(ferplus) if ferplus else None,
         )
         cfg = TrainConfig(progress=progress) if resume else recipe_config(recipe, **overrides)
-        result = train(cfg, resume=resume)
+        result = train(cfg, resume=resume, overwrite=overwrite)
     except (KeyError, ValueError, DataError, CheckpointError, TrainingDiverged, DatasetUnsuitable) as e:
         raise _fail(e.args[0] if isinstance(e, KeyError) else str(e)) from None
     console.print(

@@ -50,9 +50,11 @@ def test_deeply_nested_json(client, depth):
 
 
 def test_a_page_from_another_site_cannot_open_the_game_socket(client):
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with client.websocket_connect("/ws/play", headers={"origin": "https://evil.example"}):
-            pass
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        client.websocket_connect("/ws/play", headers={"origin": "https://evil.example"}),
+    ):
+        pass
     assert refused.value.code == 1008
 
 

@@ -149,4 +149,18 @@ def test_ferplus_labels_train_on_vote_distributions(tiny_config, tiny_csv, tmp_p
     assert state["num_classes"] == 8 and state["class_names"][7] == "contempt"
     assert result.history[0]["epoch"] == 1
     with pytest.raises(Exception, match="need the FER\\+ votes"):
-        train(tiny_config.override(labels="ferplus"))
+        train(tiny_config.override(labels="ferplus"), overwrite=True)
+
+
+def test_a_finished_run_is_never_overwritten_silently(tiny_config, tmp_path):
+    from ferkit.train.loop import RunExists
+
+    train(tiny_config.override(epochs=1))
+    run = tmp_path / "run"
+    before = (run / "best.pt").read_bytes()
+    with pytest.raises(RunExists) as refused:
+        train(tiny_config.override(epochs=1, seed=1))
+    assert "--resume" in str(refused.value) and "--overwrite" in str(refused.value) and str(run) in str(refused.value)
+    assert (run / "best.pt").read_bytes() == before  # nothing lost
+    train(tiny_config.override(epochs=1, seed=1), overwrite=True)
+    assert (run / "best.pt").read_bytes() != before

@@ -31,6 +31,23 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
 
+class RunExists(ValueError):
+    """The output directory already holds a run: continuing or replacing it must be asked for."""
+
+
+RUN_FILES = ("best.pt", "last.pt", "history.json")
+
+
+def refuse_to_overwrite(run_dir: Path) -> None:
+    """A RunExists error when `run_dir` already holds a run's checkpoints or history."""
+    found = [name for name in RUN_FILES if (run_dir / name).exists()]
+    if found:
+        raise RunExists(
+            f"{run_dir} already holds a run ({', '.join(found)}): continue it with --resume {run_dir}, "
+            "replace it with --overwrite, or choose another --out"
+        )
+
+
 @dataclass
 class TrainResult:
     run_dir: Path
@@ -316,10 +333,11 @@ def _tensorboard(run_dir: Path):
     return SummaryWriter(str(run_dir / "tb"))
 
 
-def train(cfg: TrainConfig, *, resume: str | Path | None = None) -> TrainResult:
+def train(cfg: TrainConfig, *, resume: str | Path | None = None, overwrite: bool = False) -> TrainResult:
     """Train on Training, select on PublicTest (PrivateTest is never read); return the best epoch.
 
     With `resume` (a run directory), the run continues from its last.pt with the config stored there.
+    A new run refuses a directory that already holds one (RunExists) unless `overwrite`.
     """
     state = None
     if resume is not None:
@@ -328,6 +346,8 @@ def train(cfg: TrainConfig, *, resume: str | Path | None = None) -> TrainResult:
         cfg = TrainConfig.from_dict(state["config"]).override(progress=cfg.progress, out=str(run_dir))
     if not cfg.data:
         raise ValueError("no dataset given: set data to fer2013.csv / fer2013.tar.gz / ...")
+    if state is None and not overwrite:
+        refuse_to_overwrite(Path(cfg.out))
     runtime = setup_runtime(cfg.device)
     try:
         run_dir = Path(cfg.out)
