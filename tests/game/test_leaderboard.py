@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import sqlite3
 
@@ -67,3 +68,35 @@ def test_unwritable_location_is_named(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises((RuntimeError, OSError), match="file"):
         Leaderboard(tmp_path / "file" / "lb.sqlite3")
+
+
+@contextlib.contextmanager
+def locked(path):
+    """Another process's long write transaction: every writer gets 'database is locked'."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+
+
+def test_a_game_that_cannot_be_written_is_kept_and_written_later(tmp_path):
+    board = Leaderboard(tmp_path / "lb.sqlite3", busy_timeout_s=0.05, retry_pauses_s=(0.01, 0.02))
+    with locked(board.path):
+        kept = board.save_game("Ada", [RoundRecord("happy", 80)], 80)
+    assert not kept.saved and kept.rank is None
+    assert board.pending_games()[0]["player"] == "Ada" and board.count_games() == 0
+    # a fresh server process (another Leaderboard on the same file) writes it with its next game
+    later = Leaderboard(tmp_path / "lb.sqlite3").save_game("Grace", [RoundRecord("sad", 50)], 50)
+    assert later.saved and later.rank == 2
+    assert board.count_games() == 2 and board.pending_games() == []
+    assert [g["player"] for g in board.top_games()] == ["Ada", "Grace"]
+
+
+def test_a_half_written_pending_line_is_skipped_not_fatal(tmp_path):
+    board = Leaderboard(tmp_path / "lb.sqlite3")
+    whole = '{"player": "Ada", "rounds": [{"target": "happy", "score": 9}], "total": 9, "played_at": 1}'
+    board.pending_path.write_text(whole + '\n{"play')
+    assert board.flush_pending() == 1 and board.count_games() == 1

@@ -143,3 +143,24 @@ def test_a_sustained_flood_is_cut_off(tmp_path):
             while True:
                 ws.receive_json()
     assert closed.value.code == 1008
+
+
+def test_a_game_the_leaderboard_cannot_take_is_kept_and_the_player_told(tmp_path):
+    from tests.game.test_leaderboard import locked
+
+    settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3", targets=("happy",), capture_seconds=0.1, fps=10)
+    app = create_app(settings, recognizer=ScriptedRecognizer())
+    app.state.leaderboard.busy_timeout_s, app.state.leaderboard.retry_pauses_s = 0.05, (0.01,)
+    with TestClient(app) as client, client.websocket_connect("/ws/play") as ws, locked(settings.leaderboard_path):
+        ws.send_json({"type": "start", "name": "Ada", "rounds": 1})
+        ws.receive_json()
+        ws.send_json({"type": "capture", "round": 0})
+        ws.receive_json()
+        ws.send_bytes(scripted_frame(1, 0.9))
+        while (reply := ws.receive_json())["type"] != "over":
+            pass
+        assert reply["saved"] is False and reply["rank"] is None and "kept" in reply["message"]
+        ws.send_json({"type": "ping", "t": 1})
+        assert ws.receive_json()["type"] == "pong"  # the socket stays open
+    (kept,) = app.state.leaderboard.pending_games()
+    assert (kept["player"], kept["total"], len(kept["rounds"])) == ("Ada", reply["total"], 1)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
+import logging
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ferkit.labels import EMOTIONS
@@ -37,6 +42,25 @@ class RoundRecord:
     score: int
 
 
+log = logging.getLogger(__name__)
+
+# A write that fails (database locked past the busy timeout, disk full, I/O error) is retried after
+# these pauses; if it still fails the game is kept in a pending file and written later.
+RETRY_PAUSES_S = (0.2, 0.6, 1.5)
+
+
+@dataclass(frozen=True)
+class SavedGame:
+    """Where a finished game went: `game_id` when it is on the leaderboard, else kept to be written later."""
+
+    game_id: int | None
+    rank: int | None = None
+
+    @property
+    def saved(self) -> bool:
+        return self.game_id is not None
+
+
 def default_path() -> Path:
     from platformdirs import user_data_dir
 
@@ -46,10 +70,16 @@ def default_path() -> Path:
 class Leaderboard:
     """One connection per call, so the object is safe to share between threads and processes."""
 
-    def __init__(self, path: str | Path | None = None, *, busy_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, path: str | Path | None = None, *, busy_timeout_s: float = 3.0, retry_pauses_s=RETRY_PAUSES_S
+    ) -> None:
         self.path = Path(path) if path is not None else default_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.busy_timeout_s = busy_timeout_s
+        self.busy_timeout_s, self.retry_pauses_s = busy_timeout_s, tuple(retry_pauses_s)
+        # games that could not be written: one JSON line each, next to the database, flushed on the next save
+        self.pending_path = self.path.with_name(self.path.name + ".pending.jsonl")
+        self._kept_in_memory: list[dict] = []  # only when even the pending file cannot be written
+        self._pending_lock = threading.Lock()
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; persists in the file
             db.executescript(SCHEMA)
@@ -68,25 +98,109 @@ class Leaderboard:
         finally:
             db.close()
 
-    def record_game(self, player: str, rounds: Sequence[RoundRecord], total: int) -> int:
+    def record_game(
+        self, player: str, rounds: Sequence[RoundRecord], total: int, played_at: float | None = None
+    ) -> int:
         """Write a finished game and its rounds in one transaction; returns the game's id."""
         with self._connect() as db:
             try:
                 db.execute("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlock under load
-                game_id = db.execute(
-                    "INSERT INTO games (player, total, rounds, played_at) VALUES (?, ?, ?, ?)",
-                    (player, int(total), len(rounds), time.time()),
-                ).lastrowid
-                db.executemany(
-                    "INSERT INTO rounds (game_id, round, target, score) VALUES (?, ?, ?, ?)",
-                    [(game_id, i, r.target, int(r.score)) for i, r in enumerate(rounds)],
-                )
+                game_id = self._insert(db, player, rounds, total, played_at or time.time())
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
         return int(game_id)
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, player: str, rounds: Sequence[RoundRecord], total: int, at: float) -> int:
+        game_id = db.execute(
+            "INSERT INTO games (player, total, rounds, played_at) VALUES (?, ?, ?, ?)",
+            (player, int(total), len(rounds), at),
+        ).lastrowid
+        db.executemany(
+            "INSERT INTO rounds (game_id, round, target, score) VALUES (?, ?, ?, ?)",
+            [(game_id, i, r.target, int(r.score)) for i, r in enumerate(rounds)],
+        )
+        return int(game_id)
+
+    # -- never lose a finished game ---------------------------------------------------------------
+    def save_game(self, player: str, rounds: Sequence[RoundRecord], total: int) -> SavedGame:
+        """record_game with retries; if the database stays unwritable, keep the game and write it later.
+
+        Games kept earlier are written first, whenever a save succeeds. Never raises for a database
+        problem: the caller tells the player whether the game is on the leaderboard yet.
+        """
+        played_at = time.time()
+        for pause in (*self.retry_pauses_s, None):
+            try:
+                self.flush_pending()
+                game_id = self.record_game(player, rounds, total, played_at)
+                return SavedGame(game_id, self.rank_of(game_id))
+            except (sqlite3.Error, RuntimeError, OSError) as e:
+                problem = e
+                if pause is not None:
+                    time.sleep(pause)
+        self._keep({"player": player, "rounds": [asdict(r) for r in rounds], "total": total, "played_at": played_at})
+        log.warning("%s: could not record %r's game (%s); kept in %s", self.path, player, problem, self.pending_path)
+        return SavedGame(None)
+
+    def _keep(self, game: dict) -> None:
+        with self._pending_lock:
+            try:
+                with open(self.pending_path, "a", encoding="utf-8") as f:
+                    fcntl.flock(f, fcntl.LOCK_EX)  # other server processes may append too
+                    f.write(json.dumps(game) + "\n")
+                    f.flush()
+                    os.fsync(f.fileno())
+            except OSError as e:  # the disk is full or read-only: hold it until a save works
+                log.error("%s: cannot keep a pending game either (%s); holding it in memory", self.pending_path, e)
+                self._kept_in_memory.append(game)
+
+    def pending_games(self) -> list[dict]:
+        """Games kept because the database could not be written, oldest first."""
+        with self._pending_lock:
+            kept = list(self._kept_in_memory)
+        if self.pending_path.exists():
+            kept = self._parse_kept(self.pending_path.read_text(encoding="utf-8")) + kept
+        return kept
+
+    def _parse_kept(self, text: str) -> list[dict]:
+        games = []
+        for number, line in enumerate(text.splitlines(), 1):
+            try:
+                games.append(json.loads(line)) if line.strip() else None
+            except ValueError:  # a line cut short by a crash mid-append: nothing else can be recovered
+                log.error("%s, line %d: not a whole game; skipped", self.pending_path, number)
+        return games
+
+    def flush_pending(self) -> int:
+        """Write every kept game in one transaction, then forget them; returns how many were written."""
+        if not self._kept_in_memory and not self.pending_path.exists():
+            return 0
+        with self._pending_lock, open(self.pending_path, "a+", encoding="utf-8") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.seek(0)
+            games = self._parse_kept(f.read()) + self._kept_in_memory
+            if not games:
+                return 0
+            with self._connect() as db:
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                    for g in games:
+                        records = [RoundRecord(**r) for r in g["rounds"]]
+                        self._insert(db, g["player"], records, g["total"], g["played_at"])
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            # committed: a crash before the next two lines would write these games twice, never lose them
+            f.truncate(0)
+            self._kept_in_memory.clear()
+        log.info("%s: wrote %d kept game(s)", self.path, len(games))
+        return len(games)
 
     def top_games(self, limit: int = 10) -> list[dict]:
         with self._connect() as db:

@@ -39,6 +39,10 @@ from ferkit.vision.stop import AnalysisStopped, StopSignal
 router = APIRouter()
 
 
+NOT_SAVED_MESSAGE = (
+    "The leaderboard could not be written just now. Your game is kept on the server and will be added "
+    "as soon as the leaderboard can be written again."
+)
 FLOOD_CLOSE_SECONDS = 5  # about how long a client may flood at 5× the frame limit before it is cut off
 
 
@@ -247,15 +251,16 @@ class PlayerConnection:
         scores = [s.score for s in game.scorers]
         total = game_total(scores, [s.nailed for s in game.scorers])
         records = [RoundRecord(s.target, s.score) for s in game.scorers]
-        game_id = await run_in_threadpool(self.leaderboard.record_game, game.player, records, total)
-        rank = await run_in_threadpool(self.leaderboard.rank_of, game_id)
+        saved = await run_in_threadpool(self.leaderboard.save_game, game.player, records, total)
         self.game = None
         return {
             "type": "over",
             "player": game.player,
             "total": total,
-            "game_id": game_id,
-            "rank": rank,
+            "game_id": saved.game_id,
+            "rank": saved.rank,
+            "saved": saved.saved,
+            "message": "" if saved.saved else NOT_SAVED_MESSAGE,
             "rounds": [
                 {"target": s.target, "score": s.score, "nailed": s.nailed, "thumbnail": t}
                 for s, t in zip(game.scorers, game.thumbnails)

@@ -215,6 +215,8 @@ function showResults(over) {
   $("result-player").textContent = over.player;
   $("result-total").textContent = String(over.total);
   $("result-rank").textContent = String(over.rank);
+  $("result-place").hidden = !over.saved; // a game kept for later has no place yet
+  say($("result-message"), over.message || "", over.saved ? "" : "not_saved");
   const list = $("result-rounds");
   list.replaceChildren();
   over.rounds.forEach((r, i) => {
