@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
 import numpy as np
@@ -57,3 +58,24 @@ def test_damaged_cache_entry_is_a_miss(tmp_path, faces, private_cache):
     faces_file = entry / "faces.npy"
     faces_file.write_bytes(faces_file.read_bytes()[:100])
     np.testing.assert_array_equal(load_faces(path).faces, faces.faces)
+
+
+@pytest.mark.parametrize("problem", ["under a file", "disk full"])
+def test_an_unwritable_cache_warns_in_one_line_and_the_load_succeeds(tmp_path, faces, monkeypatch, capsys, problem):
+    csv = write_fer2013_csv(tmp_path / "fer2013.csv", faces)
+    if problem == "under a file":
+        (tmp_path / "a-file").write_text("x")
+        cache = tmp_path / "a-file" / "cache"
+    else:
+        cache = tmp_path / "cache"
+
+        def disk_full(*args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr("ferkit.data.cache.np.save", disk_full)
+    monkeypatch.setenv("FERKIT_CACHE_DIR", str(cache))
+    loaded = load_faces(csv)
+    assert np.array_equal(loaded.faces, faces.faces)
+    warning = capsys.readouterr().err.strip()
+    assert warning.startswith("ferkit: warning: cannot write the face cache in") and "\n" not in warning
+    assert not list(cache.glob("*.tmp"))  # no half-written entry left behind

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from ferkit.data.archive import is_archive, read_csv_from_archive
-from ferkit.data.cache import content_key, file_digest, load_cached, save_cached
+from ferkit.data.cache import cache_dir, content_key, file_digest, load_cached, save_cached
 from ferkit.data.csv_reader import parse_csv_buffer, read_csv_file
 from ferkit.data.errors import DataError
 from ferkit.data.faceset import FaceSet
@@ -43,7 +44,15 @@ def load_faces(path: str | Path, *, ferplus: str | Path | None = None, cache: bo
     if cached is not None:
         return cached
     faces = _read(path, sources, ferplus_path)
-    save_cached(key, faces)
+    try:
+        save_cached(key, faces)
+    except OSError as e:  # caching is best-effort: the faces parsed, so the load succeeds
+        reason = e.strerror or str(e)
+        print(
+            f"ferkit: warning: cannot write the face cache in {cache_dir()} ({reason}); "
+            "the next load parses again (set FERKIT_CACHE_DIR to a writable folder)",
+            file=sys.stderr,
+        )
     return faces
 
 
