@@ -56,7 +56,7 @@ def test_a_photo_without_faces(real_client):
 def test_not_an_image_is_415(real_client):
     response = real_client.post("/v1/predict", files={"image": ("notes.jpg", b"hello, not a photo")})
     assert response.status_code == 415
-    assert response.json()["detail"] == "notes.jpg: not a readable image (expected JPEG, PNG, BMP, WebP or TIFF)"
+    assert response.json()["detail"] == "notes.jpg: not a readable image (expected JPEG, PNG, BMP, WebP, TIFF or GIF)"
     assert real_client.post("/v1/predict", files={"image": ("empty.png", b"")}).status_code == 415
 
 

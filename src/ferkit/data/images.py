@@ -7,7 +7,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ferkit.data.errors import DataError
 from ferkit.data.faceset import FACE_SIZE
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".gif"})
@@ -25,25 +24,7 @@ def to_face48(gray: np.ndarray) -> np.ndarray:
 
 
 def read_face_image(path: Path) -> np.ndarray:
-    """One image file as a 48×48 uint8 face; EXIF orientation is honoured by OpenCV's decoder."""
-    try:
-        raw = np.fromfile(path, dtype=np.uint8)
-    except OSError as e:
-        raise DataError(path, f"cannot read the file ({e.strerror})") from None
-    gray = cv2.imdecode(raw, cv2.IMREAD_GRAYSCALE) if raw.size else None
-    if gray is None:
-        # OpenCV has no GIF decoder in some builds; Pillow reads those.
-        gray = _decode_with_pillow(path)
-    if gray is None:
-        raise DataError(path, "not a readable image (expected JPEG, PNG, BMP, WebP, TIFF or GIF)")
-    return to_face48(gray)
+    """One image file as a 48×48 uint8 face: the uploads' decoder and limits (ferkit.imagefile), EXIF honoured."""
+    from ferkit.imagefile import decode_image, read_image_bytes
 
-
-def _decode_with_pillow(path: Path) -> np.ndarray | None:
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            return np.asarray(ImageOps.exif_transpose(im).convert("L"))
-    except (UnidentifiedImageError, OSError, ValueError):
-        return None
+    return to_face48(decode_image(read_image_bytes(path), str(path), gray=True))

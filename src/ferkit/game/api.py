@@ -79,7 +79,7 @@ def healthz(recognizer: RecognizerDep) -> Health:
     },
 )
 async def predict(
-    image: Annotated[UploadFile, File(description="a JPEG, PNG, BMP, WebP or TIFF photo")],
+    image: Annotated[UploadFile, File(description="a JPEG, PNG, BMP, WebP, TIFF or GIF photo")],
     request: Request,
     recognizer: RecognizerDep,
     settings: SettingsDep,
