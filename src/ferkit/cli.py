@@ -446,7 +446,10 @@ def predict_command(
             files += sorted(p for p in path.rglob("*") if p.suffix.lower() in wanted)
         else:
             files.append(path)
-    recognizer = Recognizer(model)
+    try:
+        recognizer = Recognizer(model)
+    except (ValueError, FileNotFoundError) as e:  # a model file that cannot serve: one line, no traceback
+        raise _fail(str(e)) from None
     failed = False
     if webcam is not None:
         failed = not _predict_video(recognizer, webcam, out, as_json, stride, smoothing)
@@ -564,6 +567,16 @@ def _server_settings(model: str, leaderboard: Path | None, **extra: object):
     return ServerSettings(model=model, leaderboard_path=leaderboard, **extra)
 
 
+def _run_server_or_fail(settings, **options) -> None:
+    """run_server, with a bad model or leaderboard reported in one line before the port opens."""
+    from ferkit.game.server import run_server
+
+    try:
+        run_server(settings, **options)
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        raise _fail(str(e)) from None
+
+
 @app.command("serve")
 def serve_command(
     host: HostOption = "127.0.0.1",
@@ -573,10 +586,8 @@ def serve_command(
     max_upload_mb: Annotated[float, typer.Option(help="largest photo accepted by POST /v1/predict")] = 10.0,
 ) -> None:
     """The REST API (POST /v1/predict, GET /healthz, docs at /docs); the game's page is served too."""
-    from ferkit.game.server import run_server
-
     settings = _server_settings(model, leaderboard, max_upload_bytes=int(max_upload_mb * 1024 * 1024))
-    run_server(settings, host=host, port=port)
+    _run_server_or_fail(settings, host=host, port=port)
 
 
 @app.command("play")
@@ -594,8 +605,6 @@ def play_command(
     ssl_keyfile: Annotated[Optional[Path], typer.Option(help="TLS private key")] = None,  # noqa: UP045
 ) -> None:
     """Best Actor: the screen names an expression, you make the face, the model scores it."""
-    from ferkit.game.server import run_server
-
     settings = _server_settings(
         model,
         leaderboard,
@@ -604,7 +613,7 @@ def play_command(
         countdown_seconds=countdown_seconds,
         seed=seed,
     )
-    run_server(
+    _run_server_or_fail(
         settings,
         host=host,
         port=port,
