@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from ferkit.game.app import create_app
+from ferkit.game.server import uvicorn_config
 from ferkit.game.settings import ServerSettings
 
 
@@ -24,9 +25,8 @@ def free_port() -> int:
 def running_server(settings: ServerSettings, **app_kwargs) -> Iterator[str]:
     """Yields the base URL; stops the server on exit."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, **app_kwargs), host="127.0.0.1", port=port, log_level="warning", ws_max_size=1 << 22
-    )
+    app = create_app(settings, **app_kwargs)
+    config = uvicorn_config(app, settings, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -29,6 +29,7 @@ def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer
     app.state.settings = settings
     app.state.recognizer = recognizer or Recognizer(settings.model)
     app.state.analyser = Analyser(app.state.recognizer, settings)
+    app.state.players = 0  # open game sockets (play.py keeps the count; one event loop, so no lock)
     app.state.leaderboard = Leaderboard(settings.leaderboard_path)
     app.include_router(api.router)
     app.include_router(play.router)
@@ -45,5 +46,7 @@ def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_upload_bytes, body_timeout_s=settings.request_body_timeout_s
+    )
     return app

@@ -305,8 +305,20 @@ async def play_socket(websocket: WebSocket) -> None:
     if not origin_allowed(websocket, state.settings):
         await websocket.close(code=1008, reason="this page's origin may not use this game server")  # HTTP 403
         return
-    connection = PlayerConnection(state.analyser, state.leaderboard, state.settings)
     await websocket.accept()
+    if state.players >= state.settings.max_players:
+        await websocket.send_json(error("server_full", "The game server is full: try again in a minute."))
+        await websocket.close(code=1013, reason="the game server is full")  # 1013: try again later
+        return
+    state.players += 1
+    try:
+        await _play(websocket, PlayerConnection(state.analyser, state.leaderboard, state.settings))
+    finally:
+        state.players -= 1
+
+
+async def _play(websocket: WebSocket, connection: PlayerConnection) -> None:
+    """One player's socket: a reader task queues messages, this loop answers them in order."""
     inbox: asyncio.Queue = asyncio.Queue()
     reader = asyncio.create_task(_receive_into(websocket, connection, inbox))
     try:

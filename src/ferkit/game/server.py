@@ -34,13 +34,25 @@ def run_server(
     if open_browser:
         shown_host = "localhost" if host in ("0.0.0.0", "::", "127.0.0.1") else host
         threading.Timer(1.0, webbrowser.open, args=(f"{scheme}://{shown_host}:{port}/",)).start()
-    uvicorn.run(
+    config = uvicorn_config(app, settings, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
+    uvicorn.Server(config).run()
+
+
+def uvicorn_config(app, settings: ServerSettings, *, host: str, port: int, log_level: str = "info", **extra):
+    """uvicorn with the settings' connection limits (README: "Limits"); the tests' server uses it too."""
+    import uvicorn
+
+    from ferkit.game.protocol import head_timeout_protocol
+
+    return uvicorn.Config(
         app,
         host=host,
         port=port,
-        ws_max_size=4
-        * settings.max_frame_bytes,  # bigger messages close the socket; smaller oversize ones get a message
-        log_level="info",
-        ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
+        http=head_timeout_protocol(settings.request_head_timeout_s),
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        # bigger messages close the socket; smaller oversize ones get a message
+        ws_max_size=4 * settings.max_frame_bytes,
+        log_level=log_level,
+        **extra,
     )

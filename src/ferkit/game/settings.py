@@ -26,6 +26,14 @@ class ServerSettings:
     analysis_seconds: float = 6.0  # an analysis still running after this is stopped (REST 422)
     upload_wait_seconds: float = 3.0  # a REST upload waits this long for a free analysis slot, then 503
     frame_wait_seconds: float = 0.5  # a game frame waits this long, then is dropped with a "busy" message
+    # Connections (uvicorn). Over max_connections new HTTP requests get 503; over max_players new game
+    # sockets are closed with 1013 ("try again later"). A request head must arrive within
+    # request_head_timeout_s of connecting (or of the previous response), a body within request_body_timeout_s.
+    max_connections: int = 128
+    max_players: int = 64
+    request_head_timeout_s: float = 10.0
+    request_body_timeout_s: float = 30.0  # a 10 MB upload at 350 KB/s
+    keep_alive_seconds: int = 5  # an idle keep-alive connection is closed after this
     allowed_origins: tuple[str, ...] = ()  # pages that may use the game socket besides the server's own origin
     seed: int | None = None  # for the target draw; None: a fresh game every time
     targets: tuple[str, ...] = ()  # fixed targets instead of a draw (tests, practice)

@@ -13,6 +13,7 @@ let stream = null;
 let socket = null;
 let frameTimer = null;
 let inFlight = 0;
+let closingError = null;
 let currentTarget = null;
 let leaderboard = null;
 const waiters = new Map(); // message type -> {resolve, reject}
@@ -96,7 +97,9 @@ function connect() {
     socket.onopen = () => resolve();
     socket.onerror = () => reject({ reason: "server", message: "Cannot reach the game server." });
     socket.onclose = () => {
-      for (const { reject: fail } of waiters.values()) fail({ reason: "server", message: "Lost the connection to the game server." });
+      // a full server says why in an error message just before it closes the socket
+      const message = closingError ? closingError.message : "Lost the connection to the game server.";
+      for (const { reject: fail } of waiters.values()) fail({ reason: "server", message });
       waiters.clear();
       stopFrames();
     };
@@ -117,6 +120,7 @@ function onMessage(message) {
     inFlight = Math.max(0, inFlight - 1);
     drawFrame(message);
   } else if (message.type === "error") {
+    if (message.code === "server_full") closingError = message;
     if (message.code === "flood") inFlight = 0; // dropped frames get no reply of their own
     else if (PER_FRAME_ERRORS.has(message.code)) inFlight = Math.max(0, inFlight - 1);
     say($("frame-message"), message.message, message.code);
