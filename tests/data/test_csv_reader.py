@@ -71,6 +71,11 @@ BAD_ROWS = {
     "2303 pixels": (lambda px: px.rsplit(" ", 1)[0], "expected 2304 pixel values (48×48), found 2303"),
     "pixel 256": (lambda px: "256" + px[px.index(" ") :], "pixel 1 is '256'; expected an integer from 0 to 255"),
     "pixel abc": (lambda px: px[: px.index(" ")] + " abc" + px[px.index(" ") :], "pixel 2 is 'abc'"),
+    # both parsers refuse a zero-padded pixel, and the message says why (it used to say "could not be parsed")
+    "pixel 0058": (
+        lambda px: px[: px.index(" ")] + " 0058" + px[px.index(" ") :],
+        "pixel 2 is '0058'; expected an integer from 0 to 255, at most 3 digits",
+    ),
 }
 
 

@@ -89,3 +89,67 @@ def test_a_huge_file_is_refused_unread(tmp_path, monkeypatch):
     path.write_bytes(np.zeros(2000, np.uint8).tobytes())
     with pytest.raises(DataError, match=r"huge\.jpg: file too large for an image"):
         read_image_bytes(path)
+
+
+def test_a_link_in_an_archive_is_named_not_called_corrupt(tmp_path):
+    import tarfile
+
+    path = tmp_path / "fer2013.tar.gz"
+    with tarfile.open(path, "w:gz") as tf:
+        link = tarfile.TarInfo("fer2013/fer2013.csv")
+        link.type, link.linkname = tarfile.SYMTYPE, "../../../etc/passwd"
+        tf.addfile(link)
+    with pytest.raises(DataError, match=r"fer2013/fer2013.csv inside is a link \(to \.\./\.\./\.\./etc/passwd\)"):
+        load_faces(path)
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz"])
+def test_an_archive_member_over_the_size_cap_is_refused_before_inflating(tmp_path, monkeypatch, kind):
+    import tarfile
+    import zipfile
+
+    from tests.conftest import write_fer2013_csv
+
+    csv = write_fer2013_csv(tmp_path / "fer2013.csv", make_faces())
+    monkeypatch.setattr("ferkit.data.archive.MAX_CSV_BYTES", 1000)
+    path = tmp_path / f"bomb.{kind}"
+    if kind == "zip":
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.write(csv, "fer2013.csv")
+    else:
+        with tarfile.open(path, "w:gz") as tf:
+            tf.add(csv, "fer2013.csv")
+    with pytest.raises(DataError, match=r"fer2013.csv inside would be [\d,]+ bytes uncompressed; the limit is 1,000"):
+        load_faces(path, cache=False)
+
+
+def test_a_full_disk_while_saving_a_checkpoint_says_so(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    import os
+
+    from ferkit.train.checkpoint import CheckpointError, save_checkpoint
+
+    path = tmp_path / "last.pt"
+    save_checkpoint(path, {"w": torch.zeros(3)})
+    before = path.read_bytes()
+
+    def onto_a_full_disk(fd, mode):  # the temp file's writes go to /dev/full: a real ENOSPC
+        os.close(fd)
+        return open("/dev/full", mode)
+
+    monkeypatch.setattr("ferkit.data.cache.os.fdopen", onto_a_full_disk)
+    with pytest.raises(CheckpointError, match=r"last\.pt: cannot save the checkpoint: the disk is full; the previous"):
+        save_checkpoint(path, {"w": torch.zeros(100_000)})
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+
+
+def test_torchs_short_write_message_becomes_disk_full(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from ferkit.train.checkpoint import CheckpointError, save_checkpoint
+
+    def short_write(*args, **kwargs):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 1024 vs 980")
+
+    monkeypatch.setattr(torch, "save", short_write)
+    with pytest.raises(CheckpointError, match=r"cannot save the checkpoint: the disk is full \([\d,]+ bytes free\)"):
+        save_checkpoint(tmp_path / "best.pt", {})

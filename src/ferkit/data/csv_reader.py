@@ -61,8 +61,9 @@ def describe_row_problem(line: bytes, layout: CsvLayout) -> str:
         return f"expected {layout.ncols} comma-separated fields, found {len(fields)}"
     values = fields[layout.pixels].strip().strip('"').split()
     for i, value in enumerate(values):
-        if not value.isdigit() or int(value) > 255:
-            return f"pixel {i + 1} is {value[:20]!r}; expected an integer from 0 to 255"
+        # the fast parser reads at most 3 digits per pixel, so '0058' is refused, and named here
+        if not value.isdigit() or len(value) > 3 or int(value) > 255:
+            return f"pixel {i + 1} is {value[:20]!r}; expected an integer from 0 to 255, at most 3 digits"
     if len(values) != NUM_PIXELS:
         return f"expected {NUM_PIXELS} pixel values (48×48), found {len(values)}"
     if layout.emotion >= 0:
@@ -172,6 +173,7 @@ def _parse_numpy(buf: np.ndarray, start: int, layout: CsvLayout, source: str):
             raise DataError(source, describe_row_problem(line, layout), line=lineno)
         text = fields[layout.pixels].strip().strip(b'"')
         ok = not text.translate(None, b"0123456789 \t")  # only digits and blanks
+        ok = ok and max(map(len, text.split()), default=0) <= 3  # as the numba kernel: at most 3 digits
         if ok:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import pickle
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -40,8 +42,27 @@ def code_version() -> str:
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """torch.save through a temp file + rename: a kill mid-write never leaves a half checkpoint."""
-    atomic_write(path, lambda f: torch.save({"format": FORMAT, **state}, f))
+    """torch.save through a temp file + rename: a kill mid-write never leaves a half checkpoint.
+
+    A failed write (full disk, I/O error) is a CheckpointError in words; the previous file stays whole.
+    """
+    try:
+        atomic_write(path, lambda f: torch.save({"format": FORMAT, **state}, f))
+    except OSError as e:
+        problem = "the disk is full" if e.errno == errno.ENOSPC else e.strerror or str(e)
+        raise CheckpointError(f"{path}: cannot save the checkpoint: {problem}{_kept(path)}") from None
+    except RuntimeError as e:
+        # torch's zip writer reports a short write as "unexpected pos N vs M": a disk that filled up
+        if "unexpected pos" not in str(e):
+            raise
+        free = shutil.disk_usage(path.parent).free
+        raise CheckpointError(
+            f"{path}: cannot save the checkpoint: the disk is full ({free:,} bytes free){_kept(path)}"
+        ) from None
+
+
+def _kept(path: Path) -> str:
+    return "; the previous checkpoint there is unchanged" if path.exists() else ""
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
