@@ -434,6 +434,7 @@ def predict_command(
     from ferkit.data.images import IMAGE_SUFFIXES
     from ferkit.infer import Recognizer
     from ferkit.infer.annotate import annotate
+    from ferkit.infer.output_names import OutputNames
     from ferkit.infer.video import VIDEO_SUFFIXES
     from ferkit.vision import read_image
 
@@ -451,11 +452,12 @@ def predict_command(
     except (ValueError, FileNotFoundError) as e:  # a model file that cannot serve: one line, no traceback
         raise _fail(str(e)) from None
     failed = False
+    names = OutputNames(out) if out is not None else None
     if webcam is not None:
-        failed = not _predict_video(recognizer, webcam, out, as_json, stride, smoothing)
+        failed = not _predict_video(recognizer, webcam, names, as_json, stride, smoothing)
     for file in files:
         if file.suffix.lower() in VIDEO_SUFFIXES:
-            failed |= not _predict_video(recognizer, file, out, as_json, stride, smoothing)
+            failed |= not _predict_video(recognizer, file, names, as_json, stride, smoothing)
             continue
         try:
             image = read_image(file)
@@ -473,12 +475,15 @@ def predict_command(
             console.print(f"{file}: {found}")
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(out / f"{file.stem}.annotated.jpg"), annotate(image, faces))
+            target = names.name_for(file, ".annotated.jpg")
+            cv2.imwrite(str(target), annotate(image, faces))
+            if not as_json:
+                console.print(f"  annotated: {target}")
     if failed:
         raise typer.Exit(2)
 
 
-def _predict_video(recognizer, source, out: Path | None, as_json: bool, stride: int, smoothing: float) -> bool:
+def _predict_video(recognizer, source, names, as_json: bool, stride: int, smoothing: float) -> bool:
     """One video file or camera: per-frame results, smoothed; an annotated .mp4 with --out. False on error."""
     from collections import Counter
 
@@ -509,15 +514,15 @@ def _predict_video(recognizer, source, out: Path | None, as_json: bool, stride: 
                         {"video": name, "frame": frame.index, "seconds": round(frame.seconds, 3), "faces": faces}
                     )
                 )
-            if out is not None or window:
+            if names is not None or window:
                 drawn = annotate(frame.image, [t.prediction for t in tracks])
-            if out is not None:
+            if names is not None:
                 if writer is None:
-                    out.mkdir(parents=True, exist_ok=True)
-                    stem = "webcam" if isinstance(source, int) else Path(source).stem
+                    names.folder.mkdir(parents=True, exist_ok=True)
+                    target = names.name_for("webcam" if isinstance(source, int) else source, ".annotated.mp4")
                     height, width = drawn.shape[:2]
                     fourcc = cv2.VideoWriter_fourcc(*"mp4v")
-                    writer = cv2.VideoWriter(str(out / f"{stem}.annotated.mp4"), fourcc, 25.0 / stride, (width, height))
+                    writer = cv2.VideoWriter(str(target), fourcc, 25.0 / stride, (width, height))
                 writer.write(drawn)
             if window:
                 cv2.imshow("ferkit (q quits)", drawn)

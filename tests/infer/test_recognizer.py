@@ -32,6 +32,20 @@ def test_no_face_photo(tmp_path):
     assert (tmp_path / "out" / "wall.annotated.jpg").exists()
 
 
+def test_inputs_with_the_same_stem_get_their_own_annotated_files(tmp_path):
+    for folder, name, grey in (("a", "face.jpg", 60), ("b", "face.webp", 120), ("c", "face.jpg", 180)):
+        (tmp_path / folder).mkdir()
+        cv2.imwrite(str(tmp_path / folder / name), np.full((60, 80, 3), grey, np.uint8))
+    inputs = [str(tmp_path / "a" / "face.jpg"), str(tmp_path / "b" / "face.webp"), str(tmp_path / "c" / "face.jpg")]
+    result = runner.invoke(app, ["predict", *inputs, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["face.annotated.jpg", "face.jpg.annotated.jpg", "face.webp.annotated.jpg"]
+    greys = {p.name: int(cv2.imread(str(p)).mean()) for p in (tmp_path / "out").iterdir()}
+    assert greys["face.annotated.jpg"] < greys["face.webp.annotated.jpg"] < greys["face.jpg.annotated.jpg"]
+    assert "annotated: " in result.stdout
+
+
 def test_bad_file_is_named_and_others_still_run(tmp_path):
     cv2.imwrite(str(tmp_path / "a.jpg"), np.full((120, 160, 3), 90, np.uint8))
     (tmp_path / "b.jpg").write_text("not an image")
@@ -54,3 +68,13 @@ def test_recognizer_is_safe_to_share_between_threads():
     for (faces_a, probs_a), (faces_b, probs_b) in zip(expected, got):
         assert [f.box for f in faces_a] == [f.box for f in faces_b]
         np.testing.assert_allclose(probs_a, probs_b, atol=1e-6)
+
+
+def test_output_names_fall_back_to_a_number():
+    from pathlib import Path
+
+    from ferkit.infer.output_names import OutputNames
+
+    names = OutputNames(Path("out"))
+    got = [names.name_for(p, ".x") for p in ("a/f.jpg", "b/f.jpg", "c/f.jpg", "a/f.jpg")]
+    assert [p.name for p in got] == ["f.x", "f.jpg.x", "f-2.x", "f.x"]  # the same input keeps its name
