@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Awaitable, Callable
 
 from fastapi.concurrency import run_in_threadpool
@@ -29,19 +27,27 @@ class Analyser:
     gets a deadline, and is cancelled when `client_gone` says its client has left.
     """
 
-    POLL_SECONDS = 0.05
-
     def __init__(self, recognizer: Recognizer, settings: ServerSettings) -> None:
         self.recognizer, self.settings = recognizer, settings
-        # a threading semaphore, polled: it works whatever event loop (or test client) calls it
-        self._slots = threading.BoundedSemaphore(settings.max_concurrent_analyses)
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def _acquire(self, wait_seconds: float) -> None:
-        give_up = time.monotonic() + wait_seconds
-        while not self._slots.acquire(blocking=False):
-            if time.monotonic() >= give_up:
-                raise Busy(f"the server is busy ({self.settings.max_concurrent_analyses} analyses running)")
-            await asyncio.sleep(self.POLL_SECONDS)
+    @property
+    def slots(self) -> asyncio.Semaphore:
+        """The semaphore of the running event loop (a server has one; each test client starts its own)."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._loop is not loop:
+            self._slots, self._loop = asyncio.Semaphore(self.settings.max_concurrent_analyses), loop
+        return self._slots
+
+    async def _acquire(self, wait_seconds: float) -> asyncio.Semaphore:
+        # FIFO and woken at once when a slot frees (polling a lock left cores idle between analyses)
+        slots = self.slots
+        try:
+            await asyncio.wait_for(slots.acquire(), wait_seconds)
+        except asyncio.TimeoutError:
+            raise Busy(f"the server is busy ({self.settings.max_concurrent_analyses} analyses running)") from None
+        return slots
 
     async def run(
         self,
@@ -54,11 +60,11 @@ class Analyser:
         stop: StopSignal | None = None,
     ) -> FrameResult:
         """The analysis of the image bytes (or of what `payload()` reads once a slot is free)."""
-        await self._acquire(wait_seconds)
+        slots = await self._acquire(wait_seconds)
         try:
             raw = payload if isinstance(payload, bytes) else await payload()
         except BaseException:
-            self._slots.release()
+            slots.release()
             raise
         s = self.settings
         stop = stop or StopSignal(s.analysis_seconds)
@@ -66,7 +72,7 @@ class Analyser:
             analyse, self.recognizer, raw, max_faces, source, max_pixels=s.max_analysis_pixels, stop=stop
         )
         work = asyncio.ensure_future(job)
-        work.add_done_callback(lambda _: self._slots.release())
+        work.add_done_callback(lambda _: slots.release())  # when the thread ends, not when we stop waiting
         try:
             while True:
                 done, _ = await asyncio.wait({work}, timeout=0.1)
