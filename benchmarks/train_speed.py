@@ -11,11 +11,10 @@ import os
 import time
 
 import torch
-import torch.nn.functional as F
 
-from ferkit.models import create_model, list_models, multiply_adds
-from ferkit.models.predict import autocast_context
+from ferkit.models import list_models
 from ferkit.train.distributed import bf16_supported
+from ferkit.train.speed import train_throughput
 
 
 def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 10) -> float:
@@ -26,26 +25,6 @@ def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 10) -> float:
     for _ in range(reps):
         a @ b
     return 2 * n**3 * reps / (time.perf_counter() - start) / 1e9
-
-
-def train_throughput(name: str, batch: int, steps: int, amp: bool) -> tuple[float, float]:
-    torch.manual_seed(0)
-    model = create_model(name).to(memory_format=torch.channels_last).train()
-    macs = multiply_adds(model)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
-    x = (torch.rand(batch, 1, 48, 48) * 255).contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 7, (batch,))
-    for step in range(steps + 1):
-        if step == 1:  # the first step warms up the kernels
-            start = time.perf_counter()
-        with autocast_context(torch.device("cpu"), amp):
-            loss = F.cross_entropy(model(x).float(), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    faces_per_s = batch * steps / (time.perf_counter() - start)
-    # forward + backward ≈ 3× the forward multiply-adds, 2 FLOPs each
-    return faces_per_s, faces_per_s * macs * 3 * 2 / 1e9
 
 
 def main() -> None:
@@ -66,7 +45,7 @@ def main() -> None:
     label = "of bf16 peak" if amp else "of fp32 peak"
     print(f"{'model':14s} {'faces/s':>8s} {'s/epoch':>8s} {'GFLOP/s':>8s} {label:>12s}")
     for spec in list_models():
-        faces_per_s, gflops = train_throughput(spec.name, args.batch, args.steps, amp)
+        faces_per_s, gflops = train_throughput(spec.name, args.batch, args.steps, amp=amp)
         print(f"{spec.name:14s} {faces_per_s:8.0f} {28709 / faces_per_s:8.0f} {gflops:8.1f} {gflops / peak:12.0%}")
 
 

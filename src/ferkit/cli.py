@@ -203,6 +203,30 @@ def _parse_settings(pairs: list[str]) -> dict[str, object]:
     return settings
 
 
+@app.command("gpu-job")
+def gpu_job_command(
+    data: Annotated[Path, typer.Option(help="a ferkit pack of Training + PublicTest (or any FER2013 layout)")],
+    out: Annotated[Path, typer.Option(help="folder for what comes back ($OUT on a lent device)")],
+    budget_minutes: Annotated[float, typer.Option(help="wall time for the whole job, writing included")] = 8.0,
+    smoke: Annotated[bool, typer.Option("--smoke", help="tiny members on the CPU: the same path in a minute")] = False,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N")] = "auto",
+) -> None:
+    """Train an ensemble within a wall-clock budget; return fp16 checkpoints, the teacher file, a log, a summary."""
+    from ferkit.data import DataError
+    from ferkit.train.job import GPU_MEMBERS, SMOKE_MEMBERS, run_job
+
+    members, reserve = (SMOKE_MEMBERS, 10.0) if smoke else (GPU_MEMBERS, 40.0)
+    try:
+        summary = run_job(
+            data, out, members=members, budget_minutes=budget_minutes, reserve_seconds=reserve,
+            device="cpu" if smoke else device,
+        )  # fmt: skip
+    except (DataError, ValueError, KeyError) as e:
+        raise _fail(str(e.args[0] if isinstance(e, KeyError) else e)) from None
+    if not summary["members"]:
+        raise _fail("no member finished within the budget")
+
+
 @app.command("mine")
 def mine_command(
     run_dir: Annotated[Path, typer.Argument(help="a finished run (uses its best.pt)")],

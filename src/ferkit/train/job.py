@@ -1,0 +1,287 @@
+"""One prepared job for a short, rare GPU call: several ensemble members under a budget it enforces itself.
+
+The job trains each member with a schedule sized to its share of the wall-clock budget (measured speed,
+not a guess), keeps its best-on-PublicTest weights as a small fp16 checkpoint, records every member's
+probabilities on Training + PublicTest (the teacher file of the knowledge issue; PrivateTest never
+travels), and writes a log and a JSON summary. Everything it returns fits the device tool's limits: at
+most 8 files of at most 16 MiB, nothing nested (big files are split into numbered parts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+import tarfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ferkit.data import load_faces
+from ferkit.labels import SELECT_SPLIT, SPLITS, TRAIN_SPLIT
+from ferkit.models.predict import predict_logits
+from ferkit.train.checkpoint import FORMAT, load_checkpoint, model_from_checkpoint
+from ferkit.train.config import recipe_config
+from ferkit.train.distributed import bf16_supported, resolve_device
+from ferkit.train.loop import train
+from ferkit.train.speed import train_throughput
+
+PART_BYTES = 15 * 1024 * 1024  # under the 16 MiB a returned file may have
+MAX_RETURN_BYTES = 60 * 1024 * 1024  # under the 64 MiB a call may return in all
+TEACHER_FORMAT = "ferkit-teacher-v1"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One ensemble member: a registered net, a recipe, a seed, and settings on top of the recipe."""
+
+    model: str
+    recipe: str
+    seed: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.model}-{self.recipe}-s{self.seed}"
+
+
+# What a 9-minute H100 call trains: two ResNet-18 seeds (the strongest single nets), a large VGG and a
+# small VGG (different errors for the ensemble; the small one is also a game model). Sized so that
+# the fp16 weights (2 × 22 MB + 25 MB + 3.5 MB) stay under the 60 MB the call may return.
+GPU_MEMBERS = (
+    Member("fer-resnet18", "gpu", 0, {"batch_size": 512, "lr": 0.2}),
+    Member("fer-resnet18", "gpu", 1, {"batch_size": 512, "lr": 0.2}),
+    Member("fer-vgg-l", "gpu", 0, {"batch_size": 512, "lr": 0.1}),
+    Member("fer-vgg-s", "cpu", 0, {"batch_size": 512, "lr": 0.1}),
+)
+# The same path end to end on a CPU in well under 2 minutes (`--smoke`): tiny nets, one or two epochs.
+SMOKE_MEMBERS = (
+    Member("seed-lenet", "smoke", 0, {"batch_size": 32}),
+    Member("fer-vgg-s", "smoke", 1, {"batch_size": 32, "epochs": 2}),
+)
+
+
+@dataclass
+class JobLog:
+    """Lines to stdout and to job.log, each stamped with the seconds since the job began."""
+
+    path: Path
+    started: float = field(default_factory=time.monotonic)
+
+    def __call__(self, message: str) -> None:
+        line = f"[{time.monotonic() - self.started:7.1f} s] {message}"
+        print(line, flush=True)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+def plan_epochs(share_s: float, epoch_s: float, recipe_epochs: int) -> int:
+    """As many epochs as fit the member's share of the budget (never more than its recipe asks)."""
+    return max(1, min(recipe_epochs, math.floor(share_s / max(epoch_s, 1e-6))))
+
+
+def dataset_digest(faces: np.ndarray, labels: np.ndarray, split_codes: np.ndarray) -> str:
+    """sha256 of the faces, labels and splits a teacher's probabilities belong to (not of a file's bytes)."""
+    h = hashlib.sha256()
+    for array in (faces, labels, split_codes):
+        h.update(np.ascontiguousarray(array).tobytes())
+    return h.hexdigest()
+
+
+def run_job(
+    data: str | Path,
+    out: str | Path,
+    *,
+    members: tuple[Member, ...] = GPU_MEMBERS,
+    budget_minutes: float = 8.0,
+    reserve_seconds: float = 40.0,
+    device: str = "auto",
+) -> dict[str, Any]:
+    """Train `members` within `budget_minutes` of wall time (including this function's own writing)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    work = out / "work"
+    log = JobLog(out / "job.log")
+    budget_s = budget_minutes * 60
+    torch_device = resolve_device(device)
+    amp = bf16_supported(torch_device)
+    log(f"device {torch_device} ({_device_name(torch_device)}), torch {torch.__version__}, bf16 {amp}")
+    faces = load_faces(data)
+    kept = np.isin(faces.split_codes, [SPLITS.index(TRAIN_SPLIT), SPLITS.index(SELECT_SPLIT)])
+    teacher_faces = np.asarray(faces.faces)[kept]
+    n_train = int((faces.split_codes == SPLITS.index(TRAIN_SPLIT)).sum())
+    log(f"data {data}: {len(faces.labels):,} faces; teacher rows: {int(kept.sum()):,} (Training + PublicTest)")
+
+    results, probabilities = [], []
+    for index, member in enumerate(members):
+        left = budget_s - log.elapsed - reserve_seconds
+        share = left / (len(members) - index)
+        if share < 20:
+            log(f"{member.name}: skipped, {left:.0f} s left of the budget")
+            continue
+        result, probs = _train_member(member, data, work, share, torch_device, amp, teacher_faces, n_train, log)
+        results.append(result)
+        probabilities.append(probs)
+
+    summary = _write_outputs(out, work, results, probabilities, faces, kept, log)
+    summary.update(device=_device_name(torch_device), budget_minutes=budget_minutes, seconds=round(log.elapsed, 1))
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    shutil.rmtree(work, ignore_errors=True)
+    log(f"done in {log.elapsed:.0f} s of a {budget_s:.0f} s budget; files in {out}")
+    return summary
+
+
+def _train_member(
+    member: Member,
+    data: str | Path,
+    work: Path,
+    share_s: float,
+    device: torch.device,
+    amp: bool,
+    teacher_faces: np.ndarray,
+    n_train: int,
+    log: Callable[[str], None],
+) -> tuple[dict[str, Any], np.ndarray]:
+    cfg = recipe_config(member.recipe, model=member.model, seed=member.seed, data=str(data), **member.settings)
+    faces_per_s, gflops = train_throughput(member.model, cfg.batch_size, 10, amp=amp, device=device)
+    # an epoch = Training at the measured speed, plus selection on PublicTest and augmentation (≈ +15%)
+    epoch_s = n_train / faces_per_s * 1.15
+    epochs = plan_epochs(share_s * 0.9, epoch_s, cfg.epochs)
+    cfg = cfg.override(
+        epochs=epochs,
+        out=str(work / member.name),
+        device=str(device),
+        max_minutes=share_s * 0.9 / 60,  # the loop stops after the epoch that crosses it
+        progress=False,
+        tensorboard=False,
+    )
+    log(
+        f"{member.name}: {faces_per_s:,.0f} faces/s ({gflops / 1000:.1f} TFLOP/s achieved), "
+        f"{epochs} epochs planned in {share_s:.0f} s"
+    )
+    started = time.monotonic()
+    result = train(cfg, overwrite=True)
+    seconds = time.monotonic() - started
+    state = load_checkpoint(Path(cfg.out) / "best.pt")
+    model = model_from_checkpoint(state).to(device)
+    logits = predict_logits(model, teacher_faces, batch_size=1024, device=device, amp=amp, flip_tta=True)
+    probs = torch.softmax(logits, dim=1).numpy()
+    light = work / f"{member.name}.pt"
+    _save_light_checkpoint(state, light)
+    log(
+        f"{member.name}: best PublicTest {result.best_accuracy:.4f} at epoch {result.best_epoch} of "
+        f"{len(result.history)}, {seconds:.0f} s"
+    )
+    record = {
+        "member": member.name,
+        **asdict(member),
+        "epochs_run": len(result.history),
+        "best_epoch": result.best_epoch,
+        "publictest_accuracy": result.best_accuracy,
+        "train_seconds": round(seconds, 1),
+        "faces_per_second": round(faces_per_s),
+        "achieved_tflops": round(gflops / 1000, 2),
+        "checkpoint": light.name,
+        "class_names": list(state["class_names"]),
+        # [epoch, PublicTest accuracy, wall seconds since training began]: the time-to-accuracy curve
+        "curve": [
+            [h["epoch"], round(h["val_accuracy"], 4), round(60 * h["elapsed_minutes"], 1)] for h in result.history
+        ],
+    }
+    return record, probs
+
+
+def _save_light_checkpoint(state: dict[str, Any], path: Path) -> None:
+    """A ferkit checkpoint that evaluate/export read: the selected (EMA) weights in fp16, no optimizer."""
+    weights = state.get("ema_state") or state["model_state"]
+    light = {key: state[key] for key in ("model_name", "num_classes", "class_names", "labels", "config",
+                                         "history", "best_accuracy", "best_epoch", "epoch", "code_version",
+                                         "selected_on") if key in state}  # fmt: skip
+    light["model_state"] = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
+    light["ema_state"] = None
+    torch.save({"format": FORMAT, **light}, path)
+
+
+def _write_outputs(out, work, results, probabilities, faces, kept, log) -> dict[str, Any]:
+    """teacher.npz, the members' checkpoints (split into parts), the summary; within the return limits."""
+    summary: dict[str, Any] = {"members": results}
+    if not results:
+        log("no member finished")
+        return summary
+    probs = np.stack(probabilities).astype(np.float16)
+    labels, splits = np.asarray(faces.labels)[kept], np.asarray(faces.split_codes)[kept]
+    np.savez_compressed(
+        out / "teacher.npz",
+        format=np.array(TEACHER_FORMAT),
+        probabilities=probs,  # members × faces × classes, flip-TTA probabilities of each member
+        labels=labels,
+        split_codes=splits,
+        class_names=np.array(json.dumps(results[0]["class_names"])),
+        members=np.array(json.dumps([r["member"] for r in results])),
+        dataset_sha256=np.array(dataset_digest(np.asarray(faces.faces)[kept], labels, splits)),
+    )
+    select = splits == SPLITS.index(SELECT_SPLIT)
+    ensemble = probs[:, select].astype(np.float32).mean(0).argmax(1)
+    accuracy = float((ensemble == labels[select]).mean())
+    summary["ensemble_publictest_accuracy"] = accuracy
+    log(f"ensemble of {len(results)} (mean of flip-TTA probabilities): PublicTest {accuracy:.4f}")
+    best_first = sorted(results, key=lambda r: -r["publictest_accuracy"])
+    room = MAX_RETURN_BYTES - (out / "teacher.npz").stat().st_size - 1_000_000
+    chosen = []
+    for r in best_first:
+        size = (work / r["checkpoint"]).stat().st_size
+        if size <= room:
+            chosen.append(r["checkpoint"])
+            room -= size
+        else:
+            log(f"{r['member']}: checkpoint left out ({size:,} bytes; no room in the return limit)")
+    summary["checkpoints"] = chosen
+    summary["parts"] = _tar_in_parts([work / name for name in chosen], out / "members.tar")
+    return summary
+
+
+def _tar_in_parts(files: list[Path], target: Path) -> list[str]:
+    """One tar of `files`, cut into parts of at most PART_BYTES: members.tar.00, .01, ..."""
+    with tarfile.open(target, "w") as tf:
+        for path in files:
+            tf.add(path, arcname=path.name)
+    parts = []
+    with open(target, "rb") as f:
+        while chunk := f.read(PART_BYTES):
+            part = target.with_name(f"{target.name}.{len(parts):02d}")
+            part.write_bytes(chunk)
+            parts.append(part.name)
+    target.unlink()
+    return parts
+
+
+def unpack_members(folder: str | Path, dest: str | Path) -> list[Path]:
+    """Join members.tar.NN in `folder` and extract the checkpoints into `dest` (on the machine that asked)."""
+    folder, dest = Path(folder), Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    joined = dest / "members.tar"
+    with open(joined, "wb") as f:
+        for part in sorted(folder.glob("members.tar.[0-9][0-9]")):
+            f.write(part.read_bytes())
+    with tarfile.open(joined) as tf:
+        names = [m.name for m in tf.getmembers() if m.isfile() and "/" not in m.name and m.name.endswith(".pt")]
+        for name in names:
+            tf.extract(name, dest, filter="data")
+    joined.unlink()
+    return [dest / name for name in names]
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return "CPU"

