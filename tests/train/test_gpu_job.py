@@ -62,3 +62,19 @@ def test_the_smoke_job_runs_the_whole_path_and_returns_within_the_limits(tmp_pat
     state = load_checkpoint(tmp_path / "members" / "fer-vgg-s-smoke-s1.pt")
     model = model_from_checkpoint(state)
     assert next(model.parameters()).dtype.is_floating_point and state["selected_on"] == "PublicTest"
+
+
+def test_the_time_to_accuracy_benchmark_writes_its_table(tmp_path, tiny_csv):
+    import sys
+
+    table = tmp_path / "tta.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "time_to_accuracy.py"), "--recipe", "smoke", "--seeds", "0",
+         "--set", "model=fer-vgg-s", "--data", str(tiny_csv), "--out", str(tmp_path / "runs"),
+         "--json", str(table), "--label", "tiny"],
+        capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "PrivateTest (report)" in done.stdout and "PublicTest (selection)" in done.stdout
+    (seed,) = json.loads(table.read_text())["tiny"]["seeds"]
+    assert set(seed) >= {"minutes", "publictest", "privatetest", "faces_per_second"}
