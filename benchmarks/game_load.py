@@ -13,17 +13,14 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import cv2
 import numpy as np
 import websockets
+from serve_process import free_port, start_server
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013.tar.gz"
 
@@ -118,12 +115,6 @@ async def run(url: str, jpeg: bytes, args) -> None:
     print(f"errors to good players: {len(errors)} {sorted(set(errors))}; client crashes: {len(crashed)} {crashed[:2]}")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--players", type=int, default=4)
@@ -135,18 +126,8 @@ def main() -> None:
     jpeg = webcam_jpeg(args.data)
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "ferkit.cli", "serve", "--port", str(port), "--leaderboard", f"{tmp}/lb.sqlite3"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server = start_server(f"{tmp}/lb.sqlite3", port)
         try:
-            for _ in range(200):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
             asyncio.run(run(f"ws://127.0.0.1:{port}/ws/play", jpeg, args))
         finally:
             server.terminate()

@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -27,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import websockets
+from serve_process import free_port, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared" / "data" / "fer2013.tar.gz"
@@ -120,27 +119,6 @@ class Watchdog(threading.Thread):
             time.sleep(0.05)
 
 
-def start_server(tmp: str, port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "ferkit.cli", "serve", "--port", str(port), "--leaderboard", f"{tmp}/lb.sqlite3"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return server
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the server did not start")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", default="grid2401,ws4,grid6,plain7000")
@@ -160,7 +138,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:  # a fresh server per case: what one case costs alone
             port = free_port()
             url = f"http://127.0.0.1:{port}"
-            server = start_server(tmp, port)
+            server = start_server(f"{tmp}/lb.sqlite3", port)
             dog = Watchdog(server, args.kill_gb)
             dog.start()
             try:

@@ -1,0 +1,116 @@
+"""Can every Best Actor round be won? Round scores that true faces of each expression earn, and false rewards.
+
+For each expression: the median and 90th percentile of the round score (exactly what `RoundScorer`
+awards for 3 held frames) that true faces of that class earn when it is the target, and the false-reward
+rate: how often a face of another class scores ≥ 50 on that target (neutral faces reported apart).
+Three sets of faces:
+  (a) PublicTest crops, as the classifier sees dataset faces (3 identical frames);
+  (b) PublicTest faces in webcam-like 640×480 frames through the whole pipeline (MTCNN, crop,
+      classifier): each of the 3 frames framed, lit, blurred and JPEG-compressed differently;
+  (c) FER+ PublicTest faces whose 10 annotators agree strongly (≥ 7 votes for one class): the
+      clearest, most posed-like faces the data has.
+The judge curves are fitted on PublicTest frames (`ferkit calibrate-judge`); `--split PrivateTest` checks
+them on faces they never saw. `--raw` scores with the raw probability, as before the curves existed.
+Usage: python benchmarks/game_fairness.py [--model default|file.onnx] [--split PublicTest|PrivateTest]
+       [--raw] [--per-class 60] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ferkit.data import load_faces
+from ferkit.game.rules import RoundScorer
+from ferkit.infer import Recognizer
+from ferkit.labels import EMOTIONS, FERPLUS_TO_FER2013
+from ferkit.vision.webcam import frame_probabilities
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+HOLD = 3
+WIN = 50  # a score a player would call a win; a false reward is a wrong face reaching it
+
+
+def round_score(held_probabilities: np.ndarray, target: str, judge) -> int:
+    scorer = RoundScorer(target, judge=judge)
+    for p in held_probabilities:
+        scorer.add(float(p), False)
+    return scorer.score
+
+
+def table(held: np.ndarray, labels: np.ndarray, title: str, judge) -> dict:
+    """held: faces × classes × HOLD probabilities. Per target: true-face scores, false-reward rates."""
+    print(f"\n{title}: {len(labels)} faces")
+    print(f"{'target':9s} {'n':>5s} {'median':>7s} {'p90':>5s} {'false≥50':>9s} {'neutral≥50':>11s}")
+    neutral = EMOTIONS.index("neutral")
+    rows = {}
+    for c, target in enumerate(EMOTIONS):
+        scores = np.array([round_score(held[i, c], target, judge) for i in range(len(labels))])
+        true, other = scores[labels == c], scores[labels != c]
+        neutral_faces = scores[labels == neutral] if c != neutral else np.empty(0)
+        row = {
+            "n": len(true),
+            "median": float(np.median(true)) if len(true) else None,
+            "p90": float(np.percentile(true, 90)) if len(true) else None,
+            "false_reward": float((other >= WIN).mean()),
+            "neutral_false_reward": float((neutral_faces >= WIN).mean()) if len(neutral_faces) else None,
+        }
+        rows[target] = row
+        med = f"{row['median']:7.0f}" if row["median"] is not None else "      -"
+        p90 = f"{row['p90']:5.0f}" if row["p90"] is not None else "    -"
+        neu = f"{row['neutral_false_reward']:11.1%}" if row["neutral_false_reward"] is not None else "          -"
+        print(f"{target:9s} {row['n']:5d} {med} {p90} {row['false_reward']:9.1%} {neu}")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--data", type=Path, default=DATA / "fer2013.tar.gz")
+    parser.add_argument("--ferplus", type=Path, default=DATA / "fer2013new.csv")
+    parser.add_argument("--per-class", type=int, default=60, help="faces per class in the pipeline set (b)")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--split", default="PublicTest", choices=["PublicTest", "PrivateTest"])
+    parser.add_argument("--raw", action="store_true", help="ignore the model's judge curves (raw probability)")
+    args = parser.parse_args()
+    recognizer = Recognizer(args.model)
+    if tuple(recognizer.class_names) != EMOTIONS:
+        raise SystemExit(f"this benchmark scores FER2013's 7 classes; the model has {recognizer.class_names}")
+    if args.raw:
+        recognizer.judge = None
+    public = load_faces(args.data, ferplus=args.ferplus).split(args.split)
+    faces, labels = np.asarray(public.faces), public.labels.astype(int)
+    results = {"model": str(args.model), "split": args.split, "judge": recognizer.judge is not None}
+    print(f"model {args.model}, split {args.split}, judge curves: {'yes' if recognizer.judge else 'no (raw)'}")
+
+    probs = recognizer.predict_faces(faces)  # (a): a held pose of a dataset crop is the crop 3 times
+    crops_held = np.repeat(probs[:, :, None], HOLD, axis=2)
+    results["a_crops"] = table(crops_held, labels, f"(a) {args.split} crops", recognizer.judge)
+
+    rng = np.random.default_rng(0)
+    picked = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[: args.per_class] for c in range(7)])
+    held = np.stack([frame_probabilities(recognizer, faces[i], rng, HOLD).T for i in picked])
+    title = f"(b) {args.split} faces in webcam-like frames, full pipeline"
+    results["b_webcam"] = table(held, labels[picked], title, recognizer.judge)
+
+    votes = public.votes
+    top = votes[:, :8].argmax(1)
+    mapped = np.array([FERPLUS_TO_FER2013[int(t)] if FERPLUS_TO_FER2013[int(t)] is not None else -1 for t in top])
+    clear = (votes[:, :8].max(1) >= 7) & (mapped >= 0)
+    results["c_ferplus_clear"] = table(
+        np.repeat(probs[clear][:, :, None], HOLD, axis=2),
+        mapped[clear],
+        f"(c) FER+ {args.split}, ≥ 7 of 10 votes agree",
+        recognizer.judge,
+    )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
