@@ -227,6 +227,37 @@ def gpu_job_command(
         raise _fail("no member finished within the budget")
 
 
+@app.command("calibrate-judge")
+def calibrate_judge_command(
+    data: Annotated[Path, typer.Option(help="FER2013 with labelled PublicTest, in any supported layout")],
+    out: Annotated[Path, typer.Option(help="the model with its judge curves (.onnx); may be the same file")],
+    model: Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")] = "default",
+    limit: Annotated[Optional[int], typer.Option(help="fit on this many PublicTest faces (default: all)")] = None,  # noqa: UP045
+) -> None:
+    """Fit fair per-expression round scoring on PublicTest faces in webcam-like frames; store it in the model."""
+    from ferkit.data import DataError
+    from ferkit.infer.judge_fit import fit_on_webcam_frames, write_judge
+
+    if model == "default":
+        from ferkit.weights import default_model_path
+
+        model = str(default_model_path())
+    try:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("webcam-like PublicTest frames", total=None)
+            judge = fit_on_webcam_frames(
+                model, data, limit=limit, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
+    except (DataError, ValueError) as e:
+        raise _fail(str(e)) from None
+    write_judge(model, out, judge)
+    for name, knots in judge.knots.items():
+        console.print(f"{name:9s} " + "  ".join(f"{p:.3f}→{s:.0f}" for p, s in knots))
+    console.print(f"written: {out}")
+
+
 @app.command("mine")
 def mine_command(
     run_dir: Annotated[Path, typer.Argument(help="a finished run (uses its best.pt)")],

@@ -47,6 +47,7 @@ def test_a_whole_game_is_scored_and_recorded(client):
         for p in happy[:-1]:
             reply = send_frame(ws, scripted_frame(1, p))
             assert reply["status"] == "ok" and reply["target_probability"] == pytest.approx(p, abs=0.005)
+            assert reply["target_score"] == round(100 * p)  # no judge curves: the raw probability, happy ×1
         ws.send_bytes(scripted_frame(1, happy[-1]))
         assert ws.receive_json()["progress"] == 1
         round0 = ws.receive_json()

@@ -25,7 +25,10 @@ class Face(BaseModel):
     box: Box
     detection_score: float
     label: str
-    probabilities: dict[str, float]
+    probabilities: dict[str, float]  # the model's raw probabilities
+    # how well each expression is acted, 0-100, through the model's judge curves (what a Best Actor round
+    # would award if the pose were held); null when the model has none
+    acting_scores: dict[str, int] | None = None
 
 
 class PredictResponse(BaseModel):
@@ -41,6 +44,7 @@ class Health(BaseModel):
     status: str
     model: str
     classes: list[str]
+    judge: bool  # whether the model carries judge curves (fair round scores) or scores are raw
 
 
 def get_recognizer(request: Request) -> Recognizer:
@@ -64,7 +68,8 @@ router = APIRouter()
 
 @router.get("/healthz", response_model=Health)
 def healthz(recognizer: RecognizerDep) -> Health:
-    return Health(status="ok", model=recognizer_name(recognizer), classes=list(recognizer.class_names))
+    judge = getattr(recognizer, "judge", None) is not None
+    return Health(status="ok", model=recognizer_name(recognizer), classes=list(recognizer.class_names), judge=judge)
 
 
 @router.post(
@@ -107,7 +112,12 @@ async def predict(
     except AnalysisStopped as e:
         raise HTTPException(422, f"{name}: {e.reason}; send a smaller or simpler image") from None
     # the frame's game-only fields (status, message) are dropped by the schema
-    return PredictResponse.model_validate(result.to_dict() | {"model": recognizer_name(recognizer)})
+    body = result.to_dict() | {"model": recognizer_name(recognizer)}
+    judge = getattr(recognizer, "judge", None)
+    if judge is not None:
+        for face in body["faces"]:
+            face["acting_scores"] = {n: round(judge.score(n, p)) for n, p in face["probabilities"].items()}
+    return PredictResponse.model_validate(body)
 
 
 def recognizer_name(recognizer: Recognizer) -> str:

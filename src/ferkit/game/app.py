@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
@@ -29,6 +30,12 @@ def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer
     app.state.settings = settings
     app.state.recognizer = recognizer or Recognizer(settings.model)
     app.state.analyser = Analyser(app.state.recognizer, settings)
+    if getattr(app.state.recognizer, "judge", "no model") is None:
+        logging.getLogger("ferkit.game").warning(
+            "%s has no judge curves (ferkit calibrate-judge): round scores are raw probabilities, and some "
+            "expressions will be much harder to win than others",
+            settings.model,
+        )
     app.state.players = 0  # open game sockets (play.py keeps the count; one event loop, so no lock)
     app.state.leaderboard = Leaderboard(settings.leaderboard_path)
     app.include_router(api.router)

@@ -189,7 +189,8 @@ class PlayerConnection:
         expected = len(game.scorers)
         if message.get("round") != expected or expected >= len(game.targets):
             return [error("bad_round", f"the next round is {expected}")]
-        game.scorers.append(RoundScorer(game.targets[expected]))
+        judge = getattr(self.analyser.recognizer, "judge", None)
+        game.scorers.append(RoundScorer(game.targets[expected], judge=judge))
         game.thumbnails.append("")
         game.capturing, game.valid_frames = True, 0
         return [{"type": "capturing", "round": expected, "target": game.targets[expected]}]
@@ -227,7 +228,8 @@ class PlayerConnection:
             if scorer.add(probability, face.label == scorer.target):
                 game.thumbnails[-1] = thumbnail_data_url(result.image, face.box)
             game.valid_frames += 1
-            reply["target_probability"] = probability
+            reply["target_probability"] = probability  # the model's raw probability of the target
+            reply["target_score"] = scorer.score_of(probability)  # what it would earn if held
         reply["progress"] = game.valid_frames / self.settings.frames_per_round
         if game.valid_frames < self.settings.frames_per_round:
             return []

@@ -6,6 +6,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ferkit.infer.judge import JudgeCalibration
 from ferkit.labels import EMOTIONS
 
 # Disgust is the rarest FER2013 class (1.5% of faces) and the model's weakest: it comes up half as
@@ -39,6 +40,7 @@ class RoundScorer:
     """Collects one round's frames (target probability, was it the top label) and scores the best held run."""
 
     target: str
+    judge: JudgeCalibration | None = None  # the model's per-class curves; None: raw probability × difficulty
     hold: int = HOLD_FRAMES
     probabilities: list[float] = field(default_factory=list)
     on_top: list[bool] = field(default_factory=list)
@@ -61,10 +63,19 @@ class RoundScorer:
     def held_probability(self) -> float:
         return self._best_run()[0]
 
+    def score_of(self, probability: float) -> int:
+        """0-100 for a target probability, through the model's judge curve for the target.
+
+        A model without a judge: the probability ×100, times the expression's difficulty, capped at 100.
+        """
+        if self.judge is not None and self.target in self.judge.knots:
+            return min(100, round(self.judge.score(self.target, probability)))
+        return min(100, round(100 * probability * DIFFICULTY.get(self.target, 1.0)))
+
     @property
     def score(self) -> int:
-        """0-100: the held probability ×100, times the expression's difficulty, capped at 100."""
-        return min(100, round(100 * self.held_probability() * DIFFICULTY[self.target]))
+        """The round's score: the best probability held for `hold` frames, as a 0-100 score."""
+        return self.score_of(self.held_probability())
 
     @property
     def nailed(self) -> bool:

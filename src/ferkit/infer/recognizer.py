@@ -8,6 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ferkit.infer.judge import METADATA_KEY, JudgeCalibration
 from ferkit.vision.crop import crop_face
 from ferkit.vision.detect import FaceBox
 from ferkit.vision.mtcnn import MtcnnFaceDetector
@@ -64,6 +65,12 @@ class Recognizer:
             model = default_model_path()
         self.classifier = OnnxClassifier(model)
         self.class_names = self.classifier.class_names
+        # the model's own judge curves (ferkit calibrate-judge), or None: raw probabilities then
+        raw_judge = self.classifier.metadata.get(METADATA_KEY)
+        try:
+            self.judge = JudgeCalibration.from_json(raw_judge) if raw_judge else None
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{model}: its '{METADATA_KEY}' metadata is unreadable ({e})") from None
         self.detector = detector or MtcnnFaceDetector()
         self.max_faces = max_faces
         self.level_eyes = level_eyes

@@ -37,6 +37,7 @@ class OnnxClassifier:
         except Exception as e:
             first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise ModelFileError(f"{path}: not a loadable ONNX model ({first_line})") from None
+        self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
         self.class_names: tuple[str, ...] = _class_names(self.path, self.session)
         self.input_name = self._checked_input()
         self.batch_size = batch_size

@@ -2,7 +2,7 @@
 // Every text that came from a player or the server is set with textContent, never parsed as HTML.
 "use strict";
 
-const EXPRESSIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"];
+let expressions = []; // the loaded model's class names, asked of the server (/healthz): never spelled here
 const FRAME_WIDTH = 320; // frames are sent at 320 px wide: plenty for a face that fills a webcam view
 // errors the server sends instead of a frame's reply (play.py's protocol): each one frees a slot
 const PER_FRAME_ERRORS = new Set(["bad_frame", "frame_too_large", "frame_too_complex", "busy"]);
@@ -159,7 +159,7 @@ function stopFrames() {
 function buildBars() {
   const list = $("bars");
   list.replaceChildren();
-  for (const name of EXPRESSIONS) {
+  for (const name of expressions) {
     const li = document.createElement("li");
     li.dataset.expression = name;
     const label = document.createElement("span");
@@ -201,6 +201,13 @@ function drawFrame(frame) {
     li.classList.toggle("target-row", li.dataset.expression === currentTarget);
   }
   say($("frame-message"), frame.message, frame.status);
+  // during a round: the frame's acting score (the judge's curve) beside the raw probability
+  const scored = frame.target_score !== undefined;
+  $("acting").hidden = !scored;
+  if (scored) {
+    $("acting-score").textContent = String(frame.target_score);
+    $("acting-probability").textContent = String(Math.round(frame.target_probability * 100));
+  }
   if (frame.progress !== undefined) $("progress-bar").style.width = `${Math.min(100, frame.progress * 100)}%`;
 }
 
@@ -286,13 +293,18 @@ async function playGame() {
   }
 }
 
-function init() {
-  for (const name of EXPRESSIONS) {
+async function init() {
+  try {
+    expressions = (await (await fetch("/healthz")).json()).classes;
+  } catch {
+    expressions = []; // the game still plays; bars and the per-expression board stay empty
+  }
+  for (const name of expressions) {
     const option = document.createElement("option");
     option.value = option.textContent = name;
     $("board-expression").appendChild(option);
   }
-  $("board-expression").value = "happy";
+  if (expressions.includes("happy")) $("board-expression").value = "happy";
   $("board-expression").addEventListener("change", fillExpressionBoard);
   $("start-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -1,0 +1,89 @@
+"""A fair judge: each expression's target probability mapped to a 0-100 acting score by its own curve.
+
+The raw probability is not a fair score: on webcam frames the shipped model gives a typical acted happy
+face 0.9 but a typical acted fear or disgust face 0.1-0.2, so those rounds could hardly be won. The
+calibration is fitted per class on PublicTest faces seen the way the game sees them (webcam-like frames
+through the detector): a piecewise-linear, increasing curve through
+  - (0, 0) and (1, 100);
+  - the probability that only FALSE_REWARD_RATE of the other classes' faces reach → WIN_SCORE, so a wrong
+    face rarely wins;
+  - the median true face's probability → MEDIAN_SCORE (when above that first knot): an ordinary good
+    performance of any expression earns the same;
+  - the 90th percentile of true faces → TOP_SCORE.
+The curves travel in the ONNX model's metadata (`judge_calibration`), so every model carries its own.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+METADATA_KEY = "judge_calibration"
+FORMAT = "ferkit-judge-v1"
+WIN_SCORE, MEDIAN_SCORE, TOP_SCORE = 50.0, 65.0, 95.0
+FALSE_REWARD_RATE = 0.08  # of held poses of other expressions reaching WIN_SCORE (the target is ≤ 10%)
+
+
+@dataclass(frozen=True)
+class JudgeCalibration:
+    """Per class, the knots (probability, score) of an increasing piecewise-linear curve."""
+
+    knots: dict[str, tuple[tuple[float, float], ...]]
+    fitted_on: str = "PublicTest"
+
+    def score(self, target: str, probability: float) -> float:
+        """0-100 for a held target probability; a class without a curve keeps the raw probability ×100."""
+        knots = self.knots.get(target)
+        if knots is None:
+            return 100.0 * probability
+        xs, ys = zip(*knots)
+        return float(np.interp(probability, xs, ys))
+
+    def to_json(self) -> str:
+        return json.dumps({"format": FORMAT, "fitted_on": self.fitted_on, "knots": self.knots})
+
+    @classmethod
+    def from_json(cls, text: str) -> JudgeCalibration:
+        data = json.loads(text)
+        if data.get("format") != FORMAT:
+            raise ValueError(f"judge calibration format {data.get('format')!r}; expected {FORMAT}")
+        knots = {name: tuple((float(p), float(s)) for p, s in points) for name, points in data["knots"].items()}
+        for name, points in knots.items():
+            xs, ys = zip(*points)
+            if list(xs) != sorted(xs) or list(ys) != sorted(ys) or xs[0] != 0 or xs[-1] != 1:
+                raise ValueError(f"judge calibration for {name!r} is not an increasing curve from 0 to 1")
+        return cls(knots, data.get("fitted_on", ""))
+
+
+def fit_judge(probabilities: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...], fitted_on: str):
+    """Curves from frame-level probabilities (faces × classes) of faces whose true class is `labels`."""
+    knots = {}
+    for c, name in enumerate(class_names):
+        true, other = probabilities[labels == c, c], probabilities[labels != c, c]
+        if len(true) < 5 or len(other) < 5:
+            continue
+        win = float(np.quantile(other, 1 - FALSE_REWARD_RATE))
+        points = [(0.0, 0.0), (win, WIN_SCORE)]
+        median, top = float(np.median(true)), float(np.quantile(true, 0.9))
+        if median > win:
+            points.append((median, MEDIAN_SCORE))
+        if top > points[-1][0]:
+            points.append((top, TOP_SCORE))
+        points.append((1.0, 100.0))
+        knots[name] = tuple(_strictly_increasing(points))
+    return JudgeCalibration(knots, fitted_on)
+
+
+def _strictly_increasing(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Drop knots that do not move right (ties at 0 or 1 from saturated probabilities)."""
+    kept = [points[0]]
+    for p, s in points[1:]:
+        if p > kept[-1][0] + 1e-6 and s >= kept[-1][1]:
+            kept.append((p, s))
+    if kept[-1][0] < 1.0:
+        kept.append((1.0, 100.0))
+    elif kept[-1][1] < 100.0:
+        kept[-1] = (1.0, 100.0)
+    return [(round(p, 6), s) for p, s in kept]

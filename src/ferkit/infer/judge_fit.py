@@ -1,0 +1,62 @@
+"""Fit a model's judge curves on PublicTest faces in webcam-like frames, and write them into its ONNX file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ferkit.infer.judge import METADATA_KEY, JudgeCalibration, fit_judge
+from ferkit.infer.recognizer import Recognizer
+from ferkit.labels import SELECT_SPLIT
+from ferkit.vision.webcam import frame_probabilities
+
+
+def fit_on_webcam_frames(
+    model: str | Path,
+    data: str | Path,
+    *,
+    seed: int = 1,
+    limit: int | None = None,
+    frames: int = 3,
+    progress: Callable[[int, int], None] | None = None,
+) -> JudgeCalibration:
+    """PublicTest faces (never PrivateTest) held for `frames` webcam-like frames through the whole pipeline.
+
+    Each face contributes what a round scores: per class, the lowest probability over the held frames
+    (the game's HOLD_FRAMES), so the curves are fitted on held poses, not on single lucky frames.
+    """
+    from ferkit.data import load_faces
+
+    recognizer = Recognizer(model)
+    public = load_faces(data).split(SELECT_SPLIT)
+    faces, labels = np.asarray(public.faces), public.labels.astype(int)
+    if not (labels >= 0).all() or len(labels) == 0:
+        raise ValueError(f"{data}: the {SELECT_SPLIT} faces need labels to fit the judge")
+    if set(range(len(recognizer.class_names))) - set(labels.tolist()):
+        raise ValueError(f"{data}: {SELECT_SPLIT} lacks some of the model's classes {recognizer.class_names}")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(labels))[:limit] if limit else np.arange(len(labels))
+    probabilities = np.zeros((len(order), len(recognizer.class_names)))
+    for k, i in enumerate(order):
+        probabilities[k] = frame_probabilities(recognizer, faces[i], rng, frames).min(axis=0)
+        if progress is not None:
+            progress(k + 1, len(order))
+    fitted_on = f"{SELECT_SPLIT}, {frames} webcam-like frames held per face"
+    return fit_judge(probabilities, labels[order], recognizer.class_names, fitted_on)
+
+
+def write_judge(model: str | Path, out: str | Path, judge: JudgeCalibration) -> Path:
+    """A copy of the ONNX model (weights untouched) with the curves in its metadata."""
+    import onnx
+
+    proto = onnx.load(str(model))
+    for prop in list(proto.metadata_props):
+        if prop.key == METADATA_KEY:
+            proto.metadata_props.remove(prop)
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, judge.to_json()
+    out = Path(out)
+    onnx.save(proto, str(out))
+    return out

@@ -1,0 +1,76 @@
+"""The fair judge: per-expression curves fitted on true and other faces, carried by the model, used by rounds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ferkit.game.rules import RoundScorer
+from ferkit.infer.judge import FALSE_REWARD_RATE, MEDIAN_SCORE, WIN_SCORE, JudgeCalibration, fit_judge
+from ferkit.labels import EMOTIONS
+
+
+def confusable_probabilities(seed: int = 0, n: int = 700) -> tuple[np.ndarray, np.ndarray]:
+    """Happy is easy (true faces near 0.9), fear is hard (true faces near 0.25, others up to 0.3)."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % len(EMOTIONS)
+    probs = rng.uniform(0, 0.15, (n, len(EMOTIONS)))
+    happy, fear = EMOTIONS.index("happy"), EMOTIONS.index("fear")
+    probs[labels == happy, happy] = rng.uniform(0.7, 1.0, (labels == happy).sum())
+    probs[labels == fear, fear] = rng.uniform(0.1, 0.45, (labels == fear).sum())
+    probs[labels != fear, fear] = rng.uniform(0.0, 0.3, (labels != fear).sum())
+    return probs, labels
+
+
+def test_curves_bound_false_rewards_and_even_out_the_median_true_face():
+    probs, labels = confusable_probabilities()
+    judge = fit_judge(probs, labels, EMOTIONS, "synthetic")
+    for c, name in enumerate(EMOTIONS):
+        scores = np.array([judge.score(name, p) for p in probs[:, c]])
+        assert (scores[labels != c] >= WIN_SCORE).mean() <= FALSE_REWARD_RATE + 1e-9
+        xs, ys = zip(*judge.knots[name])
+        assert xs[0] == 0 and xs[-1] == 1 and list(xs) == sorted(xs) and list(ys) == sorted(ys)
+    # raw: a typical fear face would score ~27 and a typical happy one ~85; judged, both the median
+    happy_true = np.median([judge.score("happy", p) for p in probs[labels == 3, 3]])
+    fear_true = np.median([judge.score("fear", p) for p in probs[labels == 2, 2]])
+    assert happy_true == pytest.approx(MEDIAN_SCORE, abs=1) and fear_true > 40
+
+
+def test_curves_travel_as_json_and_bad_ones_are_refused():
+    probs, labels = confusable_probabilities()
+    judge = fit_judge(probs, labels, EMOTIONS, "synthetic")
+    again = JudgeCalibration.from_json(judge.to_json())
+    assert again.knots == judge.knots and again.score("fear", 0.3) == judge.score("fear", 0.3)
+    with pytest.raises(ValueError, match="not an increasing curve"):
+        JudgeCalibration.from_json('{"format": "ferkit-judge-v1", "knots": {"sad": [[0, 0], [0.5, 80], [1, 40]]}}')
+    with pytest.raises(ValueError, match="format"):
+        JudgeCalibration.from_json('{"format": "something else", "knots": {}}')
+
+
+def test_a_round_scores_through_the_judge_and_falls_back_to_raw_without_one():
+    judge = JudgeCalibration({"fear": ((0.0, 0.0), (0.2, 50.0), (1.0, 100.0))})
+    judged, raw = RoundScorer("fear", judge=judge), RoundScorer("fear")
+    for p in (0.2, 0.25, 0.2):
+        judged.add(p, True)
+        raw.add(p, True)
+    assert judged.score == 50 and raw.score == 25  # raw: 0.2 × 100 × fear's 1.25 difficulty
+    assert judged.score_of(0.6) == 75
+
+
+def test_the_shipped_model_carries_its_judge():
+    from ferkit.infer import Recognizer
+
+    judge = Recognizer().judge
+    assert judge is not None and set(judge.knots) <= set(EMOTIONS) and "PublicTest" in judge.fitted_on
+
+
+def test_write_judge_puts_the_curves_in_a_copy_of_the_model(tmp_path):
+    pytest.importorskip("onnx")
+    from ferkit.infer import Recognizer
+    from ferkit.infer.judge_fit import write_judge
+    from ferkit.weights import default_model_path
+
+    judge = JudgeCalibration({"sad": ((0.0, 0.0), (0.4, 50.0), (1.0, 100.0))}, "test")
+    out = write_judge(default_model_path(), tmp_path / "m.onnx", judge)
+    loaded = Recognizer(out).judge
+    assert loaded.knots == judge.knots and loaded.fitted_on == "test"
