@@ -59,3 +59,15 @@ class StallingRecognizer(ScriptedRecognizer):
             self.stopped.set()
             raise
         return []
+
+
+class ScriptedFerplusRecognizer(ScriptedRecognizer):
+    """The same scripted frames, read by a FER+ model: 8 classes with FER+'s names; pixel (0,1) is happiness."""
+
+    from ferkit.labels import FERPLUS_EMOTIONS as class_names
+
+    def classify(self, image: np.ndarray, boxes: list[FaceBox]) -> list[FacePrediction]:
+        happy = float(image[0, 1, 0]) / 250
+        rest = (1 - happy) / (len(self.class_names) - 1)
+        probabilities = {name: happy if name == "happiness" else rest for name in self.class_names}
+        return [FacePrediction(box, probabilities) for box in boxes]

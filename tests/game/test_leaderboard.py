@@ -16,12 +16,16 @@ def test_top_games_and_rounds(tmp_path):
     board.record_game("ada", [RoundRecord("happy", 90), RoundRecord("sad", 40)], 130)
     hostile = "<img src=x onerror=alert(1)>"
     second = board.record_game(hostile, [RoundRecord("happy", 95)], 95)
-    assert [g["player"] for g in board.top_games()] == ["ada", hostile]
+    # ranked by points per round: 95 in one round beats 130 in two (65 a round)
+    assert [(g["player"], g["per_round"]) for g in board.top_games()] == [(hostile, 95.0), ("ada", 65.0)]
     assert [(r["player"], r["score"]) for r in board.top_rounds("happy")] == [(hostile, 95), ("ada", 90)]
     assert board.top_rounds("fear") == []
-    assert board.rank_of(second) == 2
+    assert board.rank_of(second) == 1
     snapshot = board.snapshot(limit=1)
     assert len(snapshot["games"]) == 1 and snapshot["by_expression"]["sad"][0]["score"] == 40
+    assert set(snapshot["by_expression"]) == {"happy", "sad"}  # the expressions played, any model's names
+    board.record_game("fer+ player", [RoundRecord("contempt", 70)], 70)
+    assert board.top_rounds("contempt")[0]["score"] == 70
     with pytest.raises(ValueError, match="unknown expression 'joy'"):
         board.top_rounds("joy")
 

@@ -165,3 +165,39 @@ def test_a_game_the_leaderboard_cannot_take_is_kept_and_the_player_told(tmp_path
         assert ws.receive_json()["type"] == "pong"  # the socket stays open
     (kept,) = app.state.leaderboard.pending_games()
     assert (kept["player"], kept["total"], len(kept["rounds"])) == ("Ada", reply["total"], 1)
+
+
+@pytest.mark.parametrize("contempt_rounds", [False, True])
+def test_the_game_follows_a_ferplus_models_classes(tmp_path, contempt_rounds):
+    from ferkit.labels import FERPLUS_EMOTIONS
+    from tests.game.fakes import ScriptedFerplusRecognizer
+
+    settings = ServerSettings(
+        leaderboard_path=tmp_path / "lb.sqlite3",
+        capture_seconds=0.3,
+        fps=10,
+        contempt_rounds=contempt_rounds,
+        max_frames_per_second=1000,  # frames go as fast as the test sends them
+    )
+    app = create_app(settings, recognizer=ScriptedFerplusRecognizer())
+    with TestClient(app) as client, client.websocket_connect("/ws/play") as ws:
+        ws.send_json({"type": "start", "name": "Ada", "rounds": 8 if contempt_rounds else 7})
+        targets = ws.receive_json()["targets"]
+        expected = set(FERPLUS_EMOTIONS) - (set() if contempt_rounds else {"contempt"})
+        assert set(targets) == expected  # one bag: every playable class once
+        assert client.get("/healthz").json()["classes"] == list(FERPLUS_EMOTIONS)
+        round_index = targets.index("happiness")
+        for k in range(round_index + 1):  # play up to the happiness round: a happy face
+            ws.send_json({"type": "capture", "round": k})
+            ws.receive_json()
+            for _ in range(3):
+                ws.send_bytes(scripted_frame(1, 0.9))
+                assert ws.receive_json()["type"] == "frame"
+            result = ws.receive_json()
+        assert result["type"] == "round" and result["target"] == "happiness" and result["score"] == 90
+
+
+def test_fixed_targets_must_be_classes_of_the_model(tmp_path):
+    settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3", targets=("happy", "joy"))
+    with pytest.raises(ValueError, match="targets joy are not classes of the model"):
+        create_app(settings, recognizer=ScriptedRecognizer())

@@ -30,6 +30,10 @@ def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer
     app.state.settings = settings
     app.state.recognizer = recognizer or Recognizer(settings.model)
     app.state.analyser = Analyser(app.state.recognizer, settings)
+    unknown = set(settings.targets) - set(app.state.recognizer.class_names)
+    if unknown:
+        names = ", ".join(app.state.recognizer.class_names)
+        raise ValueError(f"targets {', '.join(sorted(unknown))} are not classes of the model ({names})")
     if getattr(app.state.recognizer, "judge", "no model") is None:
         logging.getLogger("ferkit.game").warning(
             "%s has no judge curves (ferkit calibrate-judge): round scores are raw probabilities, and some "

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ferkit.labels import EMOTIONS
+from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS games (
@@ -202,17 +202,22 @@ class Leaderboard:
         log.info("%s: wrote %d kept game(s)", self.path, len(games))
         return len(games)
 
+    # Games are ranked by points per round, so a 10-round game does not beat a 3-round one by length alone.
+    _PER_ROUND = "CAST(total AS REAL) / MAX(rounds, 1)"
+
     def top_games(self, limit: int = 10) -> list[dict]:
         with self._connect() as db:
             rows = db.execute(
-                "SELECT id, player, total, rounds, played_at FROM games ORDER BY total DESC, played_at LIMIT ?",
+                f"SELECT id, player, total, rounds, played_at, {self._PER_ROUND} AS per_round FROM games "
+                "ORDER BY per_round DESC, total DESC, played_at LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [dict(row) for row in rows]
+        return [dict(row) | {"per_round": round(row["per_round"], 1)} for row in rows]
 
     def top_rounds(self, target: str, limit: int = 10) -> list[dict]:
-        if target not in EMOTIONS:
-            raise ValueError(f"unknown expression {target!r}; expected one of {', '.join(EMOTIONS)}")
+        if target not in EMOTIONS and target not in FERPLUS_EMOTIONS:
+            known = ", ".join(dict.fromkeys(EMOTIONS + FERPLUS_EMOTIONS))
+            raise ValueError(f"unknown expression {target!r}; expected one of {known}")
         with self._connect() as db:
             rows = db.execute(
                 "SELECT g.id AS game_id, g.player, r.score, g.played_at FROM rounds r JOIN games g ON g.id = r.game_id"
@@ -222,10 +227,12 @@ class Leaderboard:
         return [dict(row) for row in rows]
 
     def rank_of(self, game_id: int) -> int:
-        """1-based place of a game among all games (ties share the better place)."""
+        """1-based place of a game among all games by points per round (ties share the better place)."""
         with self._connect() as db:
             (rank,) = db.execute(
-                "SELECT 1 + COUNT(*) FROM games WHERE total > (SELECT total FROM games WHERE id = ?)", (game_id,)
+                f"SELECT 1 + COUNT(*) FROM games WHERE {self._PER_ROUND} > "
+                f"(SELECT {self._PER_ROUND} FROM games WHERE id = ?)",
+                (game_id,),
             ).fetchone()
         return int(rank)
 
@@ -234,5 +241,8 @@ class Leaderboard:
             return int(db.execute("SELECT COUNT(*) FROM games").fetchone()[0])
 
     def snapshot(self, limit: int = 10) -> dict:
-        """Top games overall and top rounds per expression, as the page shows them."""
-        return {"games": self.top_games(limit), "by_expression": {t: self.top_rounds(t, limit) for t in EMOTIONS}}
+        """Top games overall and top rounds per expression played (whatever model's classes), as the page shows."""
+        with self._connect() as db:
+            targets = [row[0] for row in db.execute("SELECT DISTINCT target FROM rounds ORDER BY target")]
+        played = [t for t in targets if t in EMOTIONS or t in FERPLUS_EMOTIONS]
+        return {"games": self.top_games(limit), "by_expression": {t: self.top_rounds(t, limit) for t in played}}

@@ -32,7 +32,14 @@ from ferkit.data.errors import DataError
 from ferkit.game.analysis import Analyser, Busy
 from ferkit.game.frames import FrameResult, thumbnail_data_url
 from ferkit.game.leaderboard import Leaderboard, RoundRecord
-from ferkit.game.rules import MAX_ROUNDS, RoundScorer, clean_player_name, draw_targets, game_total
+from ferkit.game.rules import (
+    MAX_ROUNDS,
+    RoundScorer,
+    clean_player_name,
+    draw_targets,
+    game_total,
+    playable_expressions,
+)
 from ferkit.game.settings import ServerSettings
 from ferkit.vision.stop import AnalysisStopped, StopSignal
 
@@ -168,7 +175,8 @@ class PlayerConnection:
         rounds = int(rounds)
         if not 1 <= rounds <= MAX_ROUNDS:
             return [error("bad_message", f"rounds must be between 1 and {MAX_ROUNDS}")]
-        targets = list(s.targets[:rounds]) if s.targets else draw_targets(rounds, self.rng)
+        playable = playable_expressions(self.analyser.recognizer.class_names, contempt_rounds=s.contempt_rounds)
+        targets = list(s.targets[:rounds]) if s.targets else draw_targets(rounds, self.rng, playable)
         self.game = Game(clean_player_name(message.get("name")), targets)
         return [
             {

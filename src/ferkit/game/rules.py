@@ -11,6 +11,8 @@ from ferkit.labels import EMOTIONS
 
 # Disgust is the rarest FER2013 class (1.5% of faces) and the model's weakest: it comes up half as
 # often as the others within a cycle, and like fear it earns a difficulty multiplier.
+# Keyed by name, so a FER+ model (whose disgust and fear share these names) gets the same treatment;
+# any other class draws with weight 1 and difficulty 1.
 DRAW_WEIGHTS: dict[str, float] = {name: 0.5 if name == "disgust" else 1.0 for name in EMOTIONS}
 DIFFICULTY: dict[str, float] = {name: 1.25 if name in ("disgust", "fear") else 1.0 for name in EMOTIONS}
 HOLD_FRAMES = 3  # a pose must be held this many consecutive frames: one lucky frame cannot win
@@ -18,18 +20,23 @@ NAILED_IT_BONUS = 10  # game points for a round whose target was the top label t
 MAX_ROUNDS = 20
 
 
-def draw_targets(rounds: int, rng: random.Random) -> list[str]:
-    """Targets for a game: no expression repeats until every one has come up (a shuffled 'bag')."""
+def playable_expressions(class_names: Sequence[str], *, contempt_rounds: bool = False) -> tuple[str, ...]:
+    """The loaded model's classes a round may ask for (a FER+ model's contempt only when asked for)."""
+    return tuple(name for name in class_names if contempt_rounds or name != "contempt")
+
+
+def draw_targets(rounds: int, rng: random.Random, expressions: Sequence[str] = EMOTIONS) -> list[str]:
+    """Targets for a game among `expressions` (the model's classes): none repeats until every one has come up."""
     if not 1 <= rounds <= MAX_ROUNDS:
         raise ValueError(f"rounds must be between 1 and {MAX_ROUNDS}, not {rounds}")
     targets: list[str] = []
     bag: list[str] = []
     while len(targets) < rounds:
         if not bag:
-            bag = list(EMOTIONS)
+            bag = list(expressions)
         # a refilled bag must not open with the expression that just closed the previous one
         choices = [name for name in bag if not targets or name != targets[-1]] or bag
-        pick = rng.choices(choices, weights=[DRAW_WEIGHTS[name] for name in choices])[0]
+        pick = rng.choices(choices, weights=[DRAW_WEIGHTS.get(name, 1.0) for name in choices])[0]
         bag.remove(pick)
         targets.append(pick)
     return targets

@@ -36,7 +36,8 @@ class ServerSettings:
     keep_alive_seconds: int = 5  # an idle keep-alive connection is closed after this
     allowed_origins: tuple[str, ...] = ()  # pages that may use the game socket besides the server's own origin
     seed: int | None = None  # for the target draw; None: a fresh game every time
-    targets: tuple[str, ...] = ()  # fixed targets instead of a draw (tests, practice)
+    targets: tuple[str, ...] = ()  # fixed targets instead of a draw (tests, practice); the model's class names
+    contempt_rounds: bool = False  # a FER+ model's contempt: off by default (few players know how to act it)
 
     @property
     def frames_per_round(self) -> int:

@@ -59,7 +59,8 @@ async function loadLeaderboard() {
   } catch {
     leaderboard = { games: [], by_expression: {} };
   }
-  fillTable($("board-games"), leaderboard.games.map((g) => [g.player, g.total]));
+  // ranked by points per round, so games of any length compare fairly
+  fillTable($("board-games"), leaderboard.games.map((g) => [g.player, `${g.per_round} per round (${g.total} in ${g.rounds})`]));
   fillExpressionBoard();
   document.body.dataset.leaderboard = "loaded";
 }
