@@ -193,3 +193,52 @@ def test_phone_sized_viewport_has_no_sideways_scroll(playwright, webcams, artifa
         assert page.evaluate(overflow)
         page.screenshot(path=artifacts / "game-phone.png")
     browser.close()
+
+
+@pytest.fixture(scope="module")
+def acted_faces(tmp_path_factory) -> dict[str, Path]:
+    """A webcam per expression: a PrivateTest face the shipped model, after detection, calls that expression."""
+    if not FER2013_TARBALL.exists():
+        pytest.skip(f"FER2013 not found at {FER2013_TARBALL}")
+    from ferkit.data import load_faces
+    from ferkit.labels import EMOTIONS
+
+    test = load_faces(FER2013_TARBALL).split("PrivateTest")
+    folder = tmp_path_factory.mktemp("acted")
+    cameras = {}
+    for name in EMOTIONS:
+        (face,) = confident_faces(np.asarray(test.faces), test.labels, name, 1, minimum=0.8)
+        cameras[name] = write_y4m(folder / f"{name}.y4m", [face_frame(face)] * 5)
+    return cameras
+
+
+def play_rounds(playwright, camera: Path, targets: tuple[str, ...], tmp_path: Path) -> dict[str, int]:
+    """One game in Chromium with `camera` as the webcam and fixed targets; the results screen's scores."""
+    browser = launch(playwright, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={camera}")
+    with running_server(settings(tmp_path, targets=targets)) as url:
+        page = new_page(browser)
+        page.goto(url)
+        page.wait_for_selector("body[data-leaderboard=loaded]")
+        page.select_option("#rounds", "3")  # the server caps the game at its fixed targets' count
+        page.click("#play")
+        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
+        scores = {
+            li.get_attribute("data-target"): int(li.get_attribute("data-score"))
+            for li in page.query_selector_all("#result-rounds li")
+        }
+    browser.close()
+    return scores
+
+
+@needs_fer
+@pytest.mark.parametrize("expression", ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"])
+def test_every_expression_acted_well_wins_its_round(playwright, acted_faces, tmp_path, expression):
+    scores = play_rounds(playwright, acted_faces[expression], (expression,), tmp_path)
+    assert scores[expression] >= 60, scores
+
+
+@needs_fer
+def test_a_neutral_face_wins_no_other_round(playwright, acted_faces, tmp_path):
+    scores = play_rounds(playwright, acted_faces["neutral"], ("angry", "disgust", "fear"), tmp_path)
+    scores |= play_rounds(playwright, acted_faces["neutral"], ("happy", "sad", "surprise"), tmp_path / "more")
+    assert all(score < 60 for score in scores.values()), scores
