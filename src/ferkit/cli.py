@@ -252,7 +252,10 @@ def calibrate_judge_command(
             )
     except (DataError, ValueError) as e:
         raise _fail(str(e)) from None
-    write_judge(model, out, judge)
+    try:
+        write_judge(model, out, judge)
+    except ImportError:
+        raise _fail("writing the curves into the model needs the onnx package: pip install 'ferkit[train]'") from None
     for name, knots in judge.knots.items():
         console.print(f"{name:9s} " + "  ".join(f"{p:.3f}→{s:.0f}" for p, s in knots))
     console.print(f"written: {out}")
