@@ -29,17 +29,12 @@ from ferkit.labels import REPORT_SPLIT
 from ferkit.models.predict import predict_logits
 from ferkit.train import recipe_config, train
 from ferkit.train.checkpoint import load_checkpoint, model_from_checkpoint
+from ferkit.train.config import parse_settings
 from ferkit.train.distributed import bf16_supported, resolve_device
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "fer2013.tar.gz"
 DEFAULT_JSON = ROOT / "docs" / "results" / "time_to_accuracy.json"
-
-
-def parse_settings(pairs: list[str]) -> dict[str, object]:
-    from ferkit.cli import _parse_settings
-
-    return _parse_settings(pairs)
 
 
 def report_accuracy(checkpoint: Path, data: Path) -> float:

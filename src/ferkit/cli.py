@@ -157,11 +157,12 @@ def train_command(
     from ferkit.data import DataError
     from ferkit.train import TrainConfig, recipe_config, train
     from ferkit.train.checkpoint import CheckpointError
+    from ferkit.train.config import parse_settings
     from ferkit.train.loop import TrainingDiverged
     from ferkit.train.targets import DatasetUnsuitable
 
     try:
-        overrides = _parse_settings(set_ or [])
+        overrides = parse_settings(set_ or [])
         overrides.update(
             model=model,
             data=str(data) if data else None,
@@ -178,29 +179,6 @@ def train_command(
         f"best PublicTest accuracy {result.best_accuracy:.4f} at epoch {result.best_epoch}; "
         f"checkpoint: {result.run_dir / 'best.pt'}"
     )
-
-
-def _parse_settings(pairs: list[str]) -> dict[str, object]:
-    """--set key=value pairs typed by the TrainConfig field they name."""
-    from dataclasses import fields
-
-    from ferkit.train import TrainConfig
-
-    types = {f.name: type(getattr(TrainConfig(), f.name)) for f in fields(TrainConfig)}
-    settings: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or key not in types:
-            raise KeyError(f"--set {pair!r}: expected KEY=VALUE with KEY one of: {', '.join(types)}")
-        kind = types[key]
-        if kind is bool:
-            settings[key] = value.lower() in ("1", "true", "yes", "on")
-        else:
-            try:
-                settings[key] = kind(value)
-            except ValueError:
-                raise KeyError(f"--set {pair!r}: {key} takes a {kind.__name__}") from None
-    return settings
 
 
 @app.command("gpu-job")

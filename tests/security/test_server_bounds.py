@@ -22,8 +22,8 @@ from PIL import Image
 from ferkit.game.analysis import Analyser, Busy
 from ferkit.game.app import create_app
 from ferkit.game.settings import ServerSettings
+from ferkit.imagefile import decode_image_within
 from ferkit.vision import MtcnnFaceDetector
-from ferkit.vision.io import decode_image_within
 from ferkit.vision.stop import AnalysisStopped, StopSignal
 from tests.game.fakes import StallingRecognizer, scripted_frame
 from tests.game.server import running_server

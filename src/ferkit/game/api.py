@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from ferkit.game.analysis import Analyser, Busy
 from ferkit.game.settings import ServerSettings
+from ferkit.imagefile import CorruptImageError, ImageTooLargeError, NotAnImageError
 from ferkit.infer import Recognizer
-from ferkit.vision.io import CorruptImageError, ImageTooLargeError, NotAnImageError
 from ferkit.vision.stop import AnalysisStopped
 
 
@@ -68,8 +68,8 @@ router = APIRouter()
 
 @router.get("/healthz", response_model=Health)
 def healthz(recognizer: RecognizerDep) -> Health:
-    judge = getattr(recognizer, "judge", None) is not None
-    return Health(status="ok", model=recognizer_name(recognizer), classes=list(recognizer.class_names), judge=judge)
+    judged = recognizer.judge is not None
+    return Health(status="ok", model=recognizer_name(recognizer), classes=list(recognizer.class_names), judge=judged)
 
 
 @router.post(
@@ -113,10 +113,9 @@ async def predict(
         raise HTTPException(422, f"{name}: {e.reason}; send a smaller or simpler image") from None
     # the frame's game-only fields (status, message) are dropped by the schema
     body = result.to_dict() | {"model": recognizer_name(recognizer)}
-    judge = getattr(recognizer, "judge", None)
-    if judge is not None:
+    if recognizer.judge is not None:
         for face in body["faces"]:
-            face["acting_scores"] = {n: round(judge.score(n, p)) for n, p in face["probabilities"].items()}
+            face["acting_scores"] = {n: recognizer.judge.acting_score(n, p) for n, p in face["probabilities"].items()}
     return PredictResponse.model_validate(body)
 
 

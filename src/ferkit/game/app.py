@@ -34,7 +34,7 @@ def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer
     if unknown:
         names = ", ".join(app.state.recognizer.class_names)
         raise ValueError(f"targets {', '.join(sorted(unknown))} are not classes of the model ({names})")
-    if getattr(app.state.recognizer, "judge", "no model") is None:
+    if app.state.recognizer.judge is None:
         logging.getLogger("ferkit.game").warning(
             "%s has no judge curves (ferkit calibrate-judge): round scores are raw probabilities, and some "
             "expressions will be much harder to win than others",

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ferkit.imagefile import decode_image_within
 from ferkit.infer import FacePrediction, Recognizer
 from ferkit.vision.detect import FaceBox
-from ferkit.vision.io import decode_image_within
 from ferkit.vision.stop import StopSignal
 
 STATUS_MESSAGES = {
@@ -25,8 +25,12 @@ class FrameResult:
     image: np.ndarray
     faces: list[FacePrediction]
     faces_found: int  # before the cap: more than len(faces) when the image had too many
-    scale: float = 1.0  # `image` is the upload shrunk by this factor (the pixel budget); boxes are in `image`
-    full_size: tuple[int, int] | None = None  # (width, height) of the upload, when it was shrunk
+    full_size: tuple[int, int] | None = None  # (width, height) of the upload, when the pixel budget shrank it
+
+    @property
+    def scale(self) -> float:
+        """How much smaller `image` (where the boxes are) is than the upload."""
+        return self.image.shape[1] / self.full_size[0] if self.full_size else 1.0
 
     @property
     def status(self) -> str:
@@ -62,9 +66,8 @@ def analyse(
     image, full_size = decode_image_within(raw, max_pixels, source)
     boxes = recognizer.detect(image, max_faces=max_faces, stop=stop)
     faces = recognizer.classify(image, boxes[:max_faces])
-    if full_size == (image.shape[1], image.shape[0]):
-        return FrameResult(image, faces, len(boxes))
-    return FrameResult(image, faces, len(boxes), image.shape[1] / full_size[0], full_size)
+    shrunk = full_size != (image.shape[1], image.shape[0])
+    return FrameResult(image, faces, len(boxes), full_size if shrunk else None)
 
 
 def thumbnail_data_url(image: np.ndarray, box: FaceBox, side: int = 96) -> str:

@@ -197,8 +197,7 @@ class PlayerConnection:
         expected = len(game.scorers)
         if message.get("round") != expected or expected >= len(game.targets):
             return [error("bad_round", f"the next round is {expected}")]
-        judge = getattr(self.analyser.recognizer, "judge", None)
-        game.scorers.append(RoundScorer(game.targets[expected], judge=judge))
+        game.scorers.append(RoundScorer(game.targets[expected], judge=self.analyser.recognizer.judge))
         game.thumbnails.append("")
         game.capturing, game.valid_frames = True, 0
         return [{"type": "capturing", "round": expected, "target": game.targets[expected]}]

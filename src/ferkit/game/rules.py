@@ -76,7 +76,7 @@ class RoundScorer:
         A model without a judge: the probability ×100, times the expression's difficulty, capped at 100.
         """
         if self.judge is not None and self.target in self.judge.knots:
-            return min(100, round(self.judge.score(self.target, probability)))
+            return self.judge.acting_score(self.target, probability)
         return min(100, round(100 * probability * DIFFICULTY.get(self.target, 1.0)))
 
     @property

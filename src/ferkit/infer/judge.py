@@ -41,6 +41,10 @@ class JudgeCalibration:
         xs, ys = zip(*knots)
         return float(np.interp(probability, xs, ys))
 
+    def acting_score(self, target: str, probability: float) -> int:
+        """The 0-100 whole-number score a round or an API answer shows."""
+        return min(100, round(self.score(target, probability)))
+
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "fitted_on": self.fitted_on, "knots": self.knots})
 

@@ -82,3 +82,22 @@ def recipe_config(recipe: str | None, **overrides: Any) -> TrainConfig:
         base = dict(RECIPES[recipe])
     base.update({k: v for k, v in overrides.items() if v is not None})
     return TrainConfig().override(**base)
+
+
+def parse_settings(pairs: list[str]) -> dict[str, object]:
+    """--set key=value pairs typed by the TrainConfig field they name."""
+    types = {f.name: type(getattr(TrainConfig(), f.name)) for f in fields(TrainConfig)}
+    settings: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in types:
+            raise KeyError(f"--set {pair!r}: expected KEY=VALUE with KEY one of: {', '.join(types)}")
+        kind = types[key]
+        if kind is bool:
+            settings[key] = value.lower() in ("1", "true", "yes", "on")
+        else:
+            try:
+                settings[key] = kind(value)
+            except ValueError:
+                raise KeyError(f"--set {pair!r}: {key} takes a {kind.__name__}") from None
+    return settings

@@ -6,27 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ferkit.imagefile import (
-    MAX_PIXELS,
-    CorruptImageError,
-    ImageTooLargeError,
-    NotAnImageError,
-    decode_image,
-    decode_image_within,
-    image_size,
-    read_image_bytes,
-)
-
-__all__ = [
-    "MAX_PIXELS",
-    "CorruptImageError",
-    "ImageTooLargeError",
-    "NotAnImageError",
-    "decode_image",
-    "decode_image_within",
-    "image_size",
-    "read_image",
-]
+from ferkit.imagefile import decode_image, read_image_bytes
 
 
 def read_image(path: str | Path) -> np.ndarray:
