@@ -420,6 +420,72 @@ def export_command(
         console.print(f"model card: {write_model_card(checkpoint, out, card, command=command)}")
 
 
+@app.command("ensemble")
+def ensemble_command(
+    members: Annotated[list[Path], typer.Argument(help="checkpoints (.pt) or run directories, two or more")],
+    out: Annotated[Path, typer.Option(help="the ONNX file to write")],
+    data: Annotated[Path, typer.Option(help="FER2013: each member's TTA (and --greedy) is chosen on PublicTest")],
+    greedy: Annotated[
+        bool, typer.Option("--greedy", help="keep only the members that raise PublicTest accuracy (forward selection)")
+    ] = False,
+) -> None:
+    """Export several checkpoints as one ONNX model averaging their probabilities; loads like any model."""
+    from ferkit.data import DataError
+    from ferkit.export.ensemble import export_ensemble
+    from ferkit.train.checkpoint import CheckpointError
+
+    try:
+        report, metadata = export_ensemble(members, out, data, greedy=greedy)
+    except (CheckpointError, DataError, RuntimeError, ValueError) as e:
+        raise _fail(str(e)) from None
+    table = Table(title=f"{report.path}: {metadata['model_name']} ({report.size_bytes / 1e6:.1f} MB)")
+    for col in ("member", "model", "epoch", "TTA", "PublicTest"):
+        table.add_column(col, justify="left" if col in ("member", "model", "TTA") else "right")
+    for m in metadata["members"]:
+        table.add_row(m["checkpoint"], m["model_name"], str(m["epoch"]), m["tta"], f"{m['publictest_accuracy']:.4f}")
+    console.print(table)
+    console.print(
+        f"ensemble PublicTest accuracy {metadata['publictest_accuracy']:.4f}; "
+        f"max probability difference vs torch on {report.faces_checked} faces: {report.max_prob_difference:.1e}"
+    )
+
+
+@app.command("teach")
+def teach_command(
+    data: Annotated[Path, typer.Option(help="FER2013 in any supported layout (a pack of Training + PublicTest too)")],
+    out: Annotated[Path, typer.Option(help="the teacher file to write (.npz)")],
+    model: Annotated[Optional[Path], typer.Option(help="the teacher: .pt, run dir, .onnx (an ensemble too)")] = None,  # noqa: UP045
+    ferplus_votes: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--ferplus-votes", help="fer2013new.csv: the FER+ annotators teach instead of a model"),
+    ] = None,
+    tta: Annotated[str, typer.Option(help="the model's test-time augmentation: none, flip or tencrop")] = "flip",
+) -> None:
+    """Write a teacher file: soft labels for every Training and PublicTest face (never PrivateTest)."""
+    from ferkit.data import DataError
+    from ferkit.data.teacher import write_teacher
+    from ferkit.evaluate.teach import model_teacher, vote_teacher
+    from ferkit.labels import EMOTIONS, SELECT_SPLIT, SPLITS
+    from ferkit.train.checkpoint import CheckpointError
+
+    if (model is None) == (ferplus_votes is None):
+        raise _fail("give the teacher: --model MODEL or --ferplus-votes fer2013new.csv (one of them)")
+    try:
+        teacher = vote_teacher(data, ferplus_votes) if ferplus_votes else model_teacher(model, data, tta=tta)
+        path = write_teacher(out, teacher)
+    except (CheckpointError, DataError, KeyError, ValueError, OSError) as e:
+        raise _fail(e.args[0] if isinstance(e, KeyError) else str(e)) from None
+    console.print(
+        f"wrote {path} ({path.stat().st_size / 1e3:.0f} kB): {len(teacher.labels):,} faces × "
+        f"{len(teacher.class_names)} classes from {', '.join(teacher.members)}"
+    )
+    if teacher.class_names == EMOTIONS:
+        select = teacher.split_codes == SPLITS.index(SELECT_SPLIT)
+        agree = teacher.mean_probabilities.argmax(1) == teacher.labels
+        train_agree, select_agree = agree[~select].mean(), agree[select].mean()
+        console.print(f"top class = FER2013 label: Training {train_agree:.4f}, PublicTest {select_agree:.4f}")
+
+
 def _export_int8(checkpoint: Path, out: Path, data: Path, fmt: str) -> None:
     """int8 calibrated on Training faces; a table of accuracy, size and speed against fp32."""
     from ferkit.export.int8 import export_int8

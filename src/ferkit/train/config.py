@@ -27,6 +27,9 @@ class TrainConfig:
     plateau_factor: float = 0.5
     early_stop_patience: int = 0  # epochs without a better PublicTest accuracy; 0 = off
     label_smoothing: float = 0.0
+    teacher: str = ""  # a teacher file (`ferkit teach`): its soft labels join the loss
+    distill_weight: float = 0.5  # share of the loss that follows the teacher (when a teacher is given)
+    distill_temperature: float = 1.0  # softens the teacher and the student alike (loss scaled by T²)
     augment: str = "light"  # a policy in train.augment.POLICIES
     balance: str = "none"  # none | oversample | sampler | weighted
     ema_decay: float = 0.0  # e.g. 0.999; 0 = off. Selection and checkpoints then use the EMA weights.

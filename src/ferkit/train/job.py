@@ -9,7 +9,6 @@ most 8 files of at most 16 MiB, nothing nested (big files are split into numbere
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import shutil
@@ -24,6 +23,7 @@ import numpy as np
 import torch
 
 from ferkit.data import load_faces
+from ferkit.data.teacher import Teacher, faceset_digest, taught_rows, write_teacher
 from ferkit.labels import SELECT_SPLIT, SPLITS, TRAIN_SPLIT
 from ferkit.models.predict import predict_logits
 from ferkit.train.checkpoint import FORMAT, load_checkpoint, model_from_checkpoint
@@ -34,7 +34,6 @@ from ferkit.train.speed import train_throughput
 
 PART_BYTES = 15 * 1024 * 1024  # under the 16 MiB a returned file may have
 MAX_RETURN_BYTES = 60 * 1024 * 1024  # under the 64 MiB a call may return in all
-TEACHER_FORMAT = "ferkit-teacher-v1"
 
 
 @dataclass(frozen=True)
@@ -90,14 +89,6 @@ def plan_epochs(share_s: float, epoch_s: float, recipe_epochs: int) -> int:
     return max(1, min(recipe_epochs, math.floor(share_s / max(epoch_s, 1e-6))))
 
 
-def dataset_digest(faces: np.ndarray, labels: np.ndarray, split_codes: np.ndarray) -> str:
-    """sha256 of the faces, labels and splits a teacher's probabilities belong to (not of a file's bytes)."""
-    h = hashlib.sha256()
-    for array in (faces, labels, split_codes):
-        h.update(np.ascontiguousarray(array).tobytes())
-    return h.hexdigest()
-
-
 def run_job(
     data: str | Path,
     out: str | Path,
@@ -117,7 +108,7 @@ def run_job(
     amp = bf16_supported(torch_device)
     log(f"device {torch_device} ({_device_name(torch_device)}), torch {torch.__version__}, bf16 {amp}")
     faces = load_faces(data)
-    kept = np.isin(faces.split_codes, [SPLITS.index(TRAIN_SPLIT), SPLITS.index(SELECT_SPLIT)])
+    kept = taught_rows(faces)
     teacher_faces = np.asarray(faces.faces)[kept]
     n_train = int((faces.split_codes == SPLITS.index(TRAIN_SPLIT)).sum())
     log(f"data {data}: {len(faces.labels):,} faces; teacher rows: {int(kept.sum()):,} (Training + PublicTest)")
@@ -218,18 +209,11 @@ def _write_outputs(out, work, results, probabilities, faces, kept, log) -> dict[
     if not results:
         log("no member finished")
         return summary
-    probs = np.stack(probabilities).astype(np.float16)
+    probs = np.stack(probabilities).astype(np.float16)  # members × faces × classes, flip-TTA probabilities
     labels, splits = np.asarray(faces.labels)[kept], np.asarray(faces.split_codes)[kept]
-    np.savez_compressed(
-        out / "teacher.npz",
-        format=np.array(TEACHER_FORMAT),
-        probabilities=probs,  # members × faces × classes, flip-TTA probabilities of each member
-        labels=labels,
-        split_codes=splits,
-        class_names=np.array(json.dumps(results[0]["class_names"])),
-        members=np.array(json.dumps([r["member"] for r in results])),
-        dataset_sha256=np.array(dataset_digest(np.asarray(faces.faces)[kept], labels, splits)),
-    )
+    members = tuple(r["member"] for r in results)
+    teacher = Teacher(probs, labels, splits, tuple(results[0]["class_names"]), members, faceset_digest(faces))
+    write_teacher(out / "teacher.npz", teacher)
     select = splits == SPLITS.index(SELECT_SPLIT)
     ensemble = probs[:, select].astype(np.float32).mean(0).argmax(1)
     accuracy = float((ensemble == labels[select]).mean())

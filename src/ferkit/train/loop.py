@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ferkit.data import load_faces
+from ferkit.data.teacher import aligned_teacher, read_teacher
 from ferkit.models import create_model
 from ferkit.models.predict import autocast_context, predict_logits
 from ferkit.train.augment import augment_batch, get_policy
@@ -24,7 +25,7 @@ from ferkit.train.config import TrainConfig
 from ferkit.train.distributed import Runtime, bf16_supported, setup_runtime, teardown_runtime
 from ferkit.train.ema import ModelEMA
 from ferkit.train.progress import EpochProgress
-from ferkit.train.targets import labelled_splits
+from ferkit.train.targets import class_names_of, labelled_splits
 
 
 class TrainingDiverged(RuntimeError):
@@ -64,6 +65,20 @@ def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, weights: tor
         return -(targets * log_p).sum(dim=1).mean()
     per_face = -(targets * weights * log_p).sum(dim=1)
     return per_face.sum() / (targets * weights).sum()
+
+
+def tempered(probabilities: torch.Tensor, temperature: float) -> torch.Tensor:
+    """softmax(logits / T) from probabilities: p^(1/T), renormalised."""
+    if temperature == 1.0:
+        return probabilities
+    p = probabilities.clamp_min(1e-8) ** (1.0 / temperature)
+    return p / p.sum(dim=1, keepdim=True)
+
+
+def distillation_loss(logits: torch.Tensor, teacher_tempered: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Hinton's soft-target term: cross-entropy with the tempered teacher, times T² so its gradients keep
+    their size whatever T is (equal to the KL divergence up to the teacher's constant entropy)."""
+    return soft_cross_entropy(logits / temperature, teacher_tempered, None) * temperature**2
 
 
 def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -119,11 +134,23 @@ class Trainer:
         self.amp = cfg.amp == "bf16" or (cfg.amp == "auto" and bf16_supported(self.device))
         self.policy = get_policy(cfg.augment)
         faces = load_faces(cfg.data, ferplus=cfg.ferplus or None)
-        self.train_set, self.select_set, self.class_names = labelled_splits(faces, cfg.labels)
+        teacher = None
+        if cfg.teacher:
+            if not (0.0 <= cfg.distill_weight <= 1.0 and cfg.distill_temperature > 0):
+                raise ValueError("distill_weight must be within 0..1 and distill_temperature above 0")
+            teacher = aligned_teacher(faces, read_teacher(cfg.teacher), class_names_of(cfg.labels), cfg.teacher)
+        self.train_set, self.select_set, self.class_names = labelled_splits(faces, cfg.labels, teacher)
         self.num_classes = len(self.class_names)
         # The whole training split lives on the device as uint8 (28,709 faces = 66 MB).
         self.train_faces = torch.as_tensor(np.ascontiguousarray(self.train_set.faces)).to(self.device)
         self.train_targets = torch.as_tensor(self.train_set.targets).to(self.device)
+        # The teacher's columns ride beside the labels' through augmentation, so mixup/cutmix mix both
+        # alike; they are tempered once here (mixing tempered targets = mixing what the loss compares).
+        self.teacher_targets = (
+            tempered(torch.as_tensor(self.train_set.teacher), cfg.distill_temperature).to(self.device)
+            if self.train_set.teacher is not None
+            else None
+        )
         self.weights = (
             class_weights(self.train_set.labels, self.num_classes).to(self.device)
             if cfg.balance == "weighted"
@@ -209,14 +236,17 @@ class Trainer:
                 batch = torch.cat([self.hard_pool[pick], batch[k:]])
             x = self.train_faces[batch].unsqueeze(1).float()
             targets = self.train_targets[batch]
+            if self.teacher_targets is not None:
+                targets = torch.cat([targets, self.teacher_targets[batch]], dim=1)
             x, targets = augment_batch(x, targets, self.policy, aug_gen)
+            targets, teacher = targets[:, : self.num_classes], targets[:, self.num_classes :]
             if cfg.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             if cfg.label_smoothing:
                 targets = targets * (1 - cfg.label_smoothing) + cfg.label_smoothing / self.num_classes
             with autocast_context(self.device, self.amp):
                 logits = self.net(x)
-            loss = soft_cross_entropy(logits.float(), targets, self.weights)
+            loss = self.loss(logits.float(), targets, teacher)
             if not torch.isfinite(loss):
                 raise TrainingDiverged(
                     f"the loss became {loss.item()} at epoch {epoch}, batch {step + 1}; "
@@ -246,6 +276,14 @@ class Trainer:
             "train_seconds": seconds,
             "faces_per_second": seen * self.rt.world_size / seconds,
         }
+
+    def loss(self, logits: torch.Tensor, targets: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy with the labels, blended with the teacher's soft targets when distilling."""
+        hard = soft_cross_entropy(logits, targets, self.weights)
+        if self.teacher_targets is None:
+            return hard
+        w, t = self.cfg.distill_weight, self.cfg.distill_temperature
+        return (1 - w) * hard + w * distillation_loss(logits, teacher, t)
 
     def evaluate_selection(self) -> dict[str, float]:
         """Loss and accuracy on PublicTest, with the weights that would be saved (EMA if kept)."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ferkit.data import FaceSet, ferplus_distribution, ferplus_majority
-from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, SELECT_SPLIT, TRAIN_SPLIT
+from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, SELECT_SPLIT, SPLITS, TRAIN_SPLIT
 
 
 class DatasetUnsuitable(ValueError):
@@ -23,9 +23,11 @@ class LabelledFaces:
     labels: np.ndarray  # N int64, hard labels (majority for FER+)
     targets: np.ndarray  # N×C float32, what the loss is computed against
     row_index: np.ndarray  # positions in the source file
+    teacher: np.ndarray | None = None  # N×C float32 soft labels of a teacher file, when distilling
 
 
-def _check_split(faces: FaceSet, split: str) -> FaceSet:
+def _check_split(faces: FaceSet, split: str) -> np.ndarray:
+    """The split's row mask, once it is known to exist with labels."""
     if split not in faces.split_names:
         have = ", ".join(faces.split_names) or "none"
         why = "for selection (PublicTest)" if split == SELECT_SPLIT else "to train on"
@@ -33,38 +35,56 @@ def _check_split(faces: FaceSet, split: str) -> FaceSet:
             f"{faces.source} has no {split} split {why}; it has: {have}. "
             "Use a file with the official splits (fer2013.csv, icml_face_data.csv)."
         )
-    part = faces.split(split)
-    if not (part.labels >= 0).all():
+    rows = faces.split_codes == SPLITS.index(split)
+    if not (faces.labels[rows] >= 0).all():
         raise DatasetUnsuitable(f"{faces.source}: the {split} faces have no labels")
-    return part
+    return rows
 
 
-def labelled_splits(
-    faces: FaceSet, mode: str, label_smoothing: float = 0.0
-) -> tuple[LabelledFaces, LabelledFaces, tuple[str, ...]]:
-    """(training, selection, class names) for label mode 'fer2013' or 'ferplus'."""
-    train, select = _check_split(faces, TRAIN_SPLIT), _check_split(faces, SELECT_SPLIT)
+def class_names_of(mode: str) -> tuple[str, ...]:
+    """The classes a label mode trains."""
     if mode == "fer2013":
-        return _hard(train, len(EMOTIONS)), _hard(select, len(EMOTIONS)), EMOTIONS
+        return EMOTIONS
     if mode == "ferplus":
-        if faces.votes is None:
-            raise DatasetUnsuitable("labels 'ferplus' need the FER+ votes: pass --ferplus fer2013new.csv")
-        return _ferplus(train), _ferplus(select), FERPLUS_EMOTIONS
+        return FERPLUS_EMOTIONS
     raise KeyError(f"unknown label mode {mode!r}; choose fer2013 or ferplus")
 
 
-def _hard(part: FaceSet, num_classes: int) -> LabelledFaces:
-    labels = part.labels.astype(np.int64)
-    return LabelledFaces(np.asarray(part.faces), labels, np.eye(num_classes, dtype=np.float32)[labels], part.row_index)
+def labelled_splits(
+    faces: FaceSet, mode: str, teacher: np.ndarray | None = None
+) -> tuple[LabelledFaces, LabelledFaces, tuple[str, ...]]:
+    """(training, selection, class names) for label mode 'fer2013' or 'ferplus'.
+
+    `teacher` (N×C, aligned with `faces`) rides along with the training faces it belongs to.
+    """
+    names = class_names_of(mode)
+    train, select = _check_split(faces, TRAIN_SPLIT), _check_split(faces, SELECT_SPLIT)
+    if mode == "ferplus" and faces.votes is None:
+        raise DatasetUnsuitable("labels 'ferplus' need the FER+ votes: pass --ferplus fer2013new.csv")
+    make = _hard if mode == "fer2013" else _ferplus
+    return make(faces, train, len(names), teacher), make(faces, select, len(names), None), names
 
 
-def _ferplus(part: FaceSet) -> LabelledFaces:
+def _hard(faces: FaceSet, rows: np.ndarray, num_classes: int, teacher: np.ndarray | None) -> LabelledFaces:
+    labels = faces.labels[rows].astype(np.int64)
+    return LabelledFaces(
+        np.asarray(faces.faces)[rows],
+        labels,
+        np.eye(num_classes, dtype=np.float32)[labels],
+        faces.row_index[rows],
+        None if teacher is None else teacher[rows],
+    )
+
+
+def _ferplus(faces: FaceSet, rows: np.ndarray, num_classes: int, teacher: np.ndarray | None) -> LabelledFaces:
     """FER+ paper: drop faces without a majority emotion; train on the vote distribution."""
-    majority = ferplus_majority(part.votes)
+    votes = faces.votes[rows]  # type: ignore[index]
+    majority = ferplus_majority(votes)
     keep = majority >= 0
     return LabelledFaces(
-        np.asarray(part.faces)[keep],
+        np.asarray(faces.faces)[rows][keep],
         majority[keep].astype(np.int64),
-        ferplus_distribution(part.votes)[keep],
-        part.row_index[keep],
+        ferplus_distribution(votes)[keep],
+        faces.row_index[rows][keep],
+        None if teacher is None else teacher[rows][keep],
     )

@@ -1,0 +1,81 @@
+"""The ensemble export: one ONNX averaging its members' probabilities, loadable like any model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from ferkit.cli import app
+from ferkit.evaluate.run import evaluate
+from ferkit.export.ensemble import greedy_members
+from ferkit.models.predict import predict_logits
+from ferkit.train import train
+from ferkit.train.checkpoint import load_checkpoint, model_from_checkpoint
+from ferkit.weights.onnx_classifier import OnnxClassifier
+from tests.conftest import write_fer2013_csv
+from tests.train.conftest import tiny_faces, tiny_run_config
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def members(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ensemble")
+    csv_path = write_fer2013_csv(root / "fer2013.csv", tiny_faces(n_select=48, n_report=48))
+    runs = []
+    for seed, model in ((0, "fer-vgg-s"), (1, "seed-lenet")):
+        cfg = tiny_run_config(csv_path, root / f"m{seed}", epochs=2, lr=0.02, augment="none", amp="off")
+        train(cfg.override(seed=seed, model=model))
+        runs.append(root / f"m{seed}")
+    return csv_path, runs
+
+
+def _member_probs(run_dir, faces, tta):
+    model = model_from_checkpoint(load_checkpoint(run_dir / "best.pt")).float()
+    p = torch.softmax(predict_logits(model, faces), 1).numpy()
+    if tta == "flip":
+        mirrored = np.ascontiguousarray(faces[:, :, ::-1])
+        p = (p + torch.softmax(predict_logits(model, mirrored), 1).numpy()) / 2
+    return p
+
+
+def test_the_ensemble_onnx_is_the_mean_of_its_members_with_their_chosen_tta(members, tmp_path):
+    csv_path, runs = members
+    out = tmp_path / "ensemble.onnx"
+    result = runner.invoke(app, ["ensemble", *map(str, runs), "--data", str(csv_path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "ensemble PublicTest accuracy" in result.output
+    classifier = OnnxClassifier(out)
+    meta = classifier.metadata
+    chosen = json.loads(meta["members"])
+    assert [m["model_name"] for m in chosen] == ["fer-vgg-s", "seed-lenet"] and meta["selected_on"] == "PublicTest"
+    faces = np.random.default_rng(1).integers(0, 256, (20, 48, 48), dtype=np.uint8)
+    expected = np.mean([_member_probs(run, faces, m["tta"]) for run, m in zip(runs, chosen)], axis=0)
+    np.testing.assert_allclose(classifier.predict_proba(faces), expected, atol=1e-5)
+    # evaluate (and so predict/serve/play, which share the ONNX runner) load it like any model
+    ev = evaluate(out, csv_path, split="PublicTest")
+    assert abs(ev.metrics["accuracy"] - float(meta["publictest_accuracy"])) < 1e-6
+
+
+def test_an_ensemble_needs_two_members_that_exist(members, tmp_path):
+    csv_path, runs = members
+    result = runner.invoke(app, ["ensemble", str(runs[0]), "--data", str(csv_path), "--out", str(tmp_path / "e.onnx")])
+    assert result.exit_code == 2 and "at least two members" in result.output
+    result = runner.invoke(
+        app, ["ensemble", str(runs[0]), str(tmp_path / "nope"), "--data", str(csv_path), "--out", str(tmp_path / "e")]
+    )
+    assert result.exit_code == 2 and "nope: no such checkpoint" in result.output
+
+
+def test_greedy_selection_keeps_only_members_that_help_on_publictest():
+    labels = np.array([0, 1, 2, 0])
+    good = np.eye(3)[[0, 1, 2, 1]]  # 3 of 4
+    wrong = np.eye(3)[[1, 2, 0, 2]]  # 0 of 4: adding it can only hurt
+    # wrong but unsure on the first three, right and sure where `good` fails: 1 of 4 alone, 4 of 4 with good
+    fixes_last = np.array([[0.3, 0.4, 0.3], [0.4, 0.3, 0.3], [0.4, 0.3, 0.3], [2.0, 0.0, 0.0]])
+    assert greedy_members([wrong, good], labels) == [1]
+    assert greedy_members([good, wrong, fixes_last], labels) == [0, 2]
