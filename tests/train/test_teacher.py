@@ -57,7 +57,7 @@ def test_a_teacher_for_other_faces_or_classes_is_refused(tmp_path):
     teacher = _uniform_teacher(faces)
     with pytest.raises(DataError, match=r"t\.npz: was made for other faces"):
         aligned_teacher(tiny_faces(seed=1), teacher, EMOTIONS, "t.npz")
-    with pytest.raises(DataError, match="teaches the classes angry.*this run trains neutral"):
+    with pytest.raises(DataError, match=r"teaches the classes angry.*this run trains neutral"):
         aligned_teacher(faces, teacher, FERPLUS_EMOTIONS, "t.npz")
 
 
