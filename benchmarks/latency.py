@@ -14,10 +14,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ferkit.export.int8 import latency_ms
+from ferkit.face_size import FACE_SIZE
 from ferkit.infer import Recognizer
 from ferkit.vision import HaarFaceDetector, MtcnnFaceDetector
 from ferkit.weights import default_model_path
+from ferkit.weights.onnx_classifier import OnnxClassifier
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013.tar.gz"
 
@@ -40,6 +41,19 @@ def frames_per_second(recognizer: Recognizer, frame: np.ndarray, seconds: float 
         faces = recognizer.predict(frame)
         count += 1
     return count / (time.perf_counter() - start), len(faces)
+
+
+def latency_ms(onnx_path: str | Path, batch: int, repeats: int = 50) -> float:
+    """Median milliseconds per call of one onnxruntime session at this batch size."""
+    classifier = OnnxClassifier(onnx_path)
+    faces = np.random.default_rng(0).integers(0, 256, (batch, FACE_SIZE, FACE_SIZE), dtype=np.uint8)
+    classifier.predict_proba(faces)  # warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        classifier.predict_proba(faces)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1000)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -98,3 +99,51 @@ def test_train_refuses_a_finished_run_and_names_the_default(tmp_path):
     assert refused.exit_code == 2 and "already holds a run (best.pt)" in refused.stderr
     assert (tmp_path / "best.pt").read_bytes() == b"a finished run"
     assert "runs/latest" in runner.invoke(app, ["train", "--help"]).output
+
+
+def test_predict_on_folders_reports_skips_empty_folders_and_bad_images_and_goes_on(tmp_path):
+    import cv2
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from ferkit.cli import app
+
+    runner = CliRunner()
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(app, ["predict", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "no images or videos in this folder" in result.stderr
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "a.png"), np.full((60, 60, 3), 128, np.uint8))
+    (photos / "broken.jpg").write_text("not a jpeg")
+    (photos / "notes.txt").write_text("hello")
+    cv2.imwrite(str(photos / "b.png"), np.full((60, 60, 3), 90, np.uint8))
+    result = runner.invoke(app, ["predict", str(photos)])
+    assert result.exit_code == 2
+    assert "skipping 1 file(s) that are not images or videos" in result.stderr
+    assert "broken.jpg" in result.stderr and "1 of 3 files could not be read" in result.stderr
+    assert "a.png: no face found" in result.stdout and "b.png: no face found" in result.stdout  # went on
+
+
+def test_split_names_are_accepted_in_any_case():
+    from ferkit.errors import UnknownName
+    from ferkit.labels import split_name
+
+    assert split_name("privatetest") == "PrivateTest" and split_name(" TRAINING ") == "Training"
+    with pytest.raises(UnknownName, match="unknown split 'val'; choose one of: Training, PublicTest"):
+        split_name("val")
+
+
+def test_a_missing_extra_is_named_with_its_install_command_not_a_traceback():
+    from ferkit.cli.common import missing_extra
+
+    advice = missing_extra(ModuleNotFoundError("No module named 'torch'", name="torch"))
+    assert advice == "this needs torch, which comes with ferkit's 'train' extra: pip install 'ferkit[train]'"
+    assert missing_extra(ModuleNotFoundError("x", name="something_else")) is None
+
+
+def test_error_lines_keep_square_brackets(capsys):
+    from ferkit.cli.common import _fail
+
+    _fail("pip install 'ferkit[train]'")
+    assert "pip install 'ferkit[train]'" in capsys.readouterr().err

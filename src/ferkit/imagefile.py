@@ -13,7 +13,11 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ferkit.data.errors import DataError
+from ferkit.errors import DataError
+
+# OpenCV's own "[ WARN:0@...]" lines would interleave with ours: every problem it meets is reported as a
+# DataError naming the file instead.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 MAX_PIXELS = 50_000_000  # a 50-megapixel photo is fine; a decompression bomb is not
 MAX_SIDE = 30_000  # no camera makes a side this long; a crafted header does

@@ -5,6 +5,8 @@ This is the only module that spells a class name; everything else imports from h
 
 from __future__ import annotations
 
+from ferkit.errors import UnknownName
+
 # FER2013's integer labels 0..6, in dataset order.
 EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 NUM_CLASSES = len(EMOTIONS)
@@ -45,6 +47,14 @@ SPLITS: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest", "Test")
 TRAIN_SPLIT, SELECT_SPLIT, REPORT_SPLIT = "Training", "PublicTest", "PrivateTest"
 
 
+def split_name(name: str) -> str:
+    """The official spelling of a split named in any case ('privatetest' -> 'PrivateTest')."""
+    for split in SPLITS:
+        if split.lower() == name.strip().lower():
+            return split
+    raise UnknownName(f"unknown split {name!r}; choose one of: {', '.join(SPLITS)}")
+
+
 def emotion_index(name: str) -> int:
     """Index of a FER2013 class name, accepting any case and FER+ synonyms ('happiness', 'anger')."""
     key = name.strip().lower()
@@ -53,4 +63,4 @@ def emotion_index(name: str) -> int:
     for i, plus in enumerate(FERPLUS_EMOTIONS):
         if key == plus.lower() and FERPLUS_TO_FER2013[i] is not None:
             return FERPLUS_TO_FER2013[i]  # type: ignore[return-value]
-    raise KeyError(f"unknown emotion {name!r}; expected one of {', '.join(EMOTIONS)}")
+    raise UnknownName(f"unknown emotion {name!r}; expected one of {', '.join(EMOTIONS)}")

@@ -79,3 +79,20 @@ def test_an_unwritable_cache_warns_in_one_line_and_the_load_succeeds(tmp_path, f
     warning = capsys.readouterr().err.strip()
     assert warning.startswith("ferkit: warning: cannot write the face cache in") and "\n" not in warning
     assert not list(cache.glob("*.tmp"))  # no half-written entry left behind
+
+
+def test_a_cached_dataset_shows_the_path_it_was_loaded_from(tmp_path, monkeypatch):
+    import shutil
+
+    from ferkit.data import load_faces
+    from tests.conftest import write_fer2013_csv
+    from tests.train.conftest import tiny_faces
+
+    monkeypatch.setenv("FERKIT_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "bob").mkdir()
+    first = write_fer2013_csv(tmp_path / "alice" / "fer2013.csv", tiny_faces())
+    second = shutil.copy(first, tmp_path / "bob" / "fer2013.csv")
+    assert load_faces(first).source == str(first)
+    again = load_faces(second)  # the same bytes: a cache hit
+    assert again.source == str(second) and "alice" not in again.source

@@ -8,6 +8,7 @@ import sqlite3
 
 import pytest
 
+from ferkit.errors import UnknownName
 from ferkit.game.leaderboard import Leaderboard, RoundRecord
 
 
@@ -26,7 +27,7 @@ def test_top_games_and_rounds(tmp_path):
     assert set(snapshot["by_expression"]) == {"happy", "sad"}  # the expressions played, any model's names
     board.record_game("fer+ player", [RoundRecord("contempt", 70)], 70)
     assert board.top_rounds("contempt")[0]["score"] == 70
-    with pytest.raises(ValueError, match="unknown expression 'joy'"):
+    with pytest.raises(UnknownName, match="unknown expression 'joy'"):
         board.top_rounds("joy")
 
 

@@ -164,3 +164,15 @@ def test_a_finished_run_is_never_overwritten_silently(tiny_config, tmp_path):
     assert (run / "best.pt").read_bytes() == before  # nothing lost
     train(tiny_config.override(epochs=1, seed=1), overwrite=True)
     assert (run / "best.pt").read_bytes() != before
+
+
+def test_piped_training_prints_progress_lines_within_an_epoch(capsys):
+    from ferkit.train.progress import EpochProgress
+
+    progress = EpochProgress(enabled=True, steps=100)  # pytest captures stderr: not a terminal
+    with progress:
+        progress.start_epoch(1, 3)
+        for step in range(0, 100, 10):
+            progress.update(step + 1, loss=1.0, accuracy=0.5, faces_per_s=100.0)
+    lines = [line for line in capsys.readouterr().err.splitlines() if "batch" in line]
+    assert len(lines) >= 5 and lines[0].startswith("epoch 1/3  batch")

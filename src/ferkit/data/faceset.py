@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ferkit.labels import EMOTIONS, FERPLUS_VOTE_COLUMNS, SPLITS
+from ferkit.errors import UnknownName
+from ferkit.face_size import FACE_SIZE
+from ferkit.labels import EMOTIONS, FERPLUS_VOTE_COLUMNS, SPLITS, split_name
 
-FACE_SIZE = 48
 UNKNOWN_LABEL = -1
 
 
@@ -53,11 +54,10 @@ class FaceSet:
 
     def split(self, name: str) -> FaceSet:
         """The faces of one split (Training, PublicTest, PrivateTest or Test)."""
-        if name not in SPLITS:
-            raise KeyError(f"unknown split {name!r}; expected one of {', '.join(SPLITS)}")
+        name = split_name(name)
         if name not in self.split_names:
             have = ", ".join(self.split_names) or "none"
-            raise KeyError(f"{self.source or 'this dataset'} has no {name} split (it has: {have})")
+            raise UnknownName(f"{self.source or 'this dataset'} has no {name} split (it has: {have})")
         return self.subset(self.split_codes == SPLITS.index(name))
 
     def subset(self, mask_or_index: np.ndarray) -> FaceSet:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ferkit.errors import SetupError
+
 
 def pyplot():
     """matplotlib.pyplot on the Agg backend (never opens a window)."""
     try:
         import matplotlib
     except ImportError:
-        raise RuntimeError("figures need matplotlib: pip install 'ferkit[data]'") from None
+        raise SetupError("figures need matplotlib: pip install 'ferkit[data]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

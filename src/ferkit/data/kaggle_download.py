@@ -9,13 +9,13 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from ferkit.data.errors import DataError
+from ferkit.errors import DataError, SetupError
 
 COMPETITION = "challenges-in-representation-learning-facial-expression-recognition-challenge"
 RULES_URL = f"https://www.kaggle.com/c/{COMPETITION}/rules"
 
 
-class KaggleSetupError(RuntimeError):
+class KaggleSetupError(SetupError):
     """The download cannot start or finish; the message is the one-line fix."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from ferkit.data.ferplus import join_ferplus
 from ferkit.data.folders import list_images, looks_like_image_folders, read_image_folders
 from ferkit.data.pack import is_pack, read_pack
 
+_GIVEN_PATH = "\x00path\x00"  # stands for the path a cached dataset is loaded from, in its stored source
 _DIRECTORY_FILES = ("fer2013.csv", "icml_face_data.csv", "fer2013.tar.gz", "train.csv")
 
 
@@ -41,11 +43,11 @@ def load_faces(path: str | Path, *, ferplus: str | Path | None = None, cache: bo
         parts.append("ferplus:" + file_digest(ferplus_path))
     key = content_key(parts)
     cached = load_cached(key)
-    if cached is not None:
-        return cached
+    if cached is not None:  # the same bytes may have been read from another path first: show this one
+        return replace(cached, source=cached.source.replace(_GIVEN_PATH, str(path)))
     faces = _read(path, sources, ferplus_path)
     try:
-        save_cached(key, faces)
+        save_cached(key, replace(faces, source=faces.source.replace(str(path), _GIVEN_PATH)))
     except OSError as e:  # caching is best-effort: the faces parsed, so the load succeeds
         reason = e.strerror or str(e)
         print(

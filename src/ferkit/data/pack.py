@@ -15,7 +15,8 @@ import numpy as np
 from ferkit.data.cache import atomic_write
 from ferkit.data.errors import DataError
 from ferkit.data.faceset import FaceSet
-from ferkit.labels import SPLITS
+from ferkit.errors import BadInput
+from ferkit.labels import SPLITS, split_name
 
 PACK_SUFFIX = ".ferpack.xz"
 _FORMAT = "ferkit-pack-v1"
@@ -28,10 +29,8 @@ def is_pack(path: Path) -> bool:
 def write_pack(faces: FaceSet, out: Path, splits: list[str]) -> Path:
     """Write the chosen splits of `faces` to `out` (a name ending in .ferpack.xz)."""
     if not out.name.endswith(PACK_SUFFIX):
-        raise ValueError(f"{out}: a pack's name must end in {PACK_SUFFIX}")
-    unknown = [s for s in splits if s not in SPLITS]
-    if unknown:
-        raise KeyError(f"unknown split(s) {', '.join(unknown)}; choose from {', '.join(SPLITS)}")
+        raise BadInput(f"{out}: a pack's name must end in {PACK_SUFFIX}")
+    splits = [split_name(s) for s in splits]  # any case; an unknown name lists the valid ones
     part = faces.subset(np.isin(faces.split_codes, [SPLITS.index(s) for s in splits]))
     arrays = {
         "format": np.array(_FORMAT),

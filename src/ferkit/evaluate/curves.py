@@ -6,16 +6,17 @@ import json
 from pathlib import Path
 
 from ferkit.data.figures import pyplot, save_figure
+from ferkit.errors import BadInput
 
 
 def plot_history(run_dir: str | Path) -> Path:
     run_dir = Path(run_dir)
     history_file = run_dir / "history.json"
     if not history_file.is_file():
-        raise ValueError(f"{history_file}: no such file (is {run_dir} a training run directory?)")
+        raise BadInput(f"{history_file}: no such file (is {run_dir} a training run directory?)")
     history = json.loads(history_file.read_text())
     if not history:
-        raise ValueError(f"{history_file}: the run has no finished epoch yet")
+        raise BadInput(f"{history_file}: the run has no finished epoch yet")
     plt = pyplot()
     epochs = [h["epoch"] for h in history]
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4))

@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ferkit.errors import UnknownName
+
 
 def conv_layer_names(model: nn.Module) -> list[str]:
     return [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
@@ -16,7 +18,7 @@ def conv_layer_names(model: nn.Module) -> list[str]:
 def _layer(model: nn.Module, name: str) -> nn.Module:
     modules = dict(model.named_modules())
     if name not in modules:
-        raise KeyError(f"no layer {name!r}; conv layers: {', '.join(conv_layer_names(model))}")
+        raise UnknownName(f"no layer {name!r}; conv layers: {', '.join(conv_layer_names(model))}")
     return modules[name]
 
 

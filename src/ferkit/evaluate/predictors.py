@@ -7,6 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ferkit.errors import ModelError
 from ferkit.weights.onnx_classifier import OnnxClassifier
 
 
@@ -53,15 +54,12 @@ def load_predictor(model: str | Path) -> Predictor:
     if str(model) == "default":
         from ferkit.weights import default_model_path
 
-        try:
-            return OnnxPredictor(default_model_path())
-        except FileNotFoundError as e:
-            raise ValueError(str(e)) from None
+        return OnnxPredictor(default_model_path())
     path = Path(model)
     if path.is_dir():
         path = path / "best.pt"
     if not path.is_file():
-        raise ValueError(f"{path}: no such model file (a .pt checkpoint or an .onnx export)")
+        raise ModelError(f"{path}: no such model file (a .pt checkpoint or an .onnx export)")
     if path.suffix.lower() == ".onnx":
         return OnnxPredictor(path)
     return CheckpointPredictor(path)

@@ -118,6 +118,7 @@ def reliability_figure(ev: Evaluation, path: Path) -> Path:
 
 def write_report(ev: Evaluation, out_dir: Path, *, seed: int = 0) -> Path:
     """Everything into out_dir; returns the HTML page (figures embedded, so it travels alone)."""
+    pyplot()  # without matplotlib, fail before writing anything: never leave half a report
     out_dir.mkdir(parents=True, exist_ok=True)
     slim = {k: v for k, v in ev.metrics.items()}
     (out_dir / "metrics.json").write_text(json.dumps(slim, indent=1))

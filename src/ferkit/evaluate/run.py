@@ -9,11 +9,12 @@ from typing import Any
 import numpy as np
 
 from ferkit.data import FaceSet, ferplus_majority, load_faces
+from ferkit.errors import DatasetUnsuitable
 from ferkit.evaluate.calibration import apply_temperature, fit_temperature
 from ferkit.evaluate.metrics import summary_metrics
 from ferkit.evaluate.predictors import Predictor, load_predictor
 from ferkit.evaluate.tta import tta_views
-from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS
+from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, split_name
 
 
 @dataclass(frozen=True)
@@ -28,19 +29,19 @@ class Evaluation:
 def split_with_labels(faces: FaceSet, split: str, class_names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """(faces, labels) of a split, in the label space the model predicts (FER2013 or FER+)."""
     if split not in faces.split_names:
-        raise ValueError(f"{faces.source} has no {split} split; it has: {', '.join(faces.split_names)}")
+        raise DatasetUnsuitable(f"{faces.source} has no {split} split; it has: {', '.join(faces.split_names)}")
     part = faces.split(split)
     if class_names == EMOTIONS:
         if not (part.labels >= 0).all():
-            raise ValueError(f"{faces.source}: the {split} faces have no labels to score against")
+            raise DatasetUnsuitable(f"{faces.source}: the {split} faces have no labels to score against")
         return np.asarray(part.faces), part.labels.astype(np.int64)
     if class_names == FERPLUS_EMOTIONS:
         if part.votes is None:
-            raise ValueError("this model predicts the 8 FER+ classes: pass --ferplus fer2013new.csv")
+            raise DatasetUnsuitable("this model predicts the 8 FER+ classes: pass --ferplus fer2013new.csv")
         majority = ferplus_majority(part.votes)
         keep = majority >= 0
         return np.asarray(part.faces)[keep], majority[keep].astype(np.int64)
-    raise ValueError(
+    raise DatasetUnsuitable(
         f"the model predicts {len(class_names)} classes {class_names}; the data has FER2013's 7 "
         "or FER+'s 8: this checkpoint was trained on another label set"
     )
@@ -61,6 +62,7 @@ def evaluate(
     calibrate: bool = False,
 ) -> Evaluation:
     """Score `model` on `split`; with `calibrate`, a temperature fitted on PublicTest rescales the probabilities."""
+    split = split_name(split)
     predictor = load_predictor(model)
     dataset = load_faces(data, ferplus=ferplus)
     faces, labels = split_with_labels(dataset, split, predictor.class_names)

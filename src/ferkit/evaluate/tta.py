@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ferkit.errors import UnknownName
+from ferkit.face_size import FACE_SIZE
+
 TTA_MODES = ("none", "flip", "tencrop")
 _PAD = 4
 # Five 48×48 windows of the face padded by 4 (edge-replicated): the same shifts training's random
@@ -19,6 +22,6 @@ def tta_views(faces: np.ndarray, mode: str) -> list[np.ndarray]:
         return [faces, faces[:, :, ::-1]]
     if mode == "tencrop":
         padded = np.pad(faces, ((0, 0), (_PAD, _PAD), (_PAD, _PAD)), mode="edge")
-        crops = [padded[:, y : y + 48, x : x + 48] for y, x in _OFFSETS]
+        crops = [padded[:, y : y + FACE_SIZE, x : x + FACE_SIZE] for y, x in _OFFSETS]
         return crops + [c[:, :, ::-1] for c in crops]
-    raise KeyError(f"unknown TTA {mode!r}; choose one of: {', '.join(TTA_MODES)}")
+    raise UnknownName(f"unknown TTA {mode!r}; choose one of: {', '.join(TTA_MODES)}")

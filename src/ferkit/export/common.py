@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ferkit.errors import ModelError
+from ferkit.face_size import FACE_SIZE
 from ferkit.train.checkpoint import load_checkpoint, model_from_checkpoint
 
 
@@ -50,7 +52,7 @@ def model_metadata(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def random_faces(n: int) -> np.ndarray:
-    return np.random.default_rng(0).integers(0, 256, size=(n, 48, 48), dtype=np.uint8)
+    return np.random.default_rng(0).integers(0, 256, size=(n, FACE_SIZE, FACE_SIZE), dtype=np.uint8)
 
 
 def torch_probabilities(model: torch.nn.Module, faces: np.ndarray) -> np.ndarray:
@@ -64,5 +66,5 @@ def checked_report(
     """Compare an export's probabilities with torch's on the same faces; raise past the tolerance."""
     difference = float(np.abs(got - torch_probabilities(model, faces)).max())
     if difference > tolerance:
-        raise RuntimeError(f"{out}: {runtime} probabilities differ from torch by {difference:.2e} (> {tolerance:g})")
+        raise ModelError(f"{out}: {runtime} probabilities differ from torch by {difference:.2e} (> {tolerance:g})")
     return ExportReport(out, difference, len(faces), out.stat().st_size)

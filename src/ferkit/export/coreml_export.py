@@ -7,7 +7,9 @@ from pathlib import Path
 
 import torch
 
+from ferkit.errors import BadInput, ModelError
 from ferkit.export.common import ExportReport, WithSoftmax, float_model
+from ferkit.face_size import FACE_SHAPE
 
 
 def export_coreml(checkpoint: str | Path, out: str | Path, *, int8: bool = False) -> ExportReport:
@@ -18,14 +20,14 @@ def export_coreml(checkpoint: str | Path, out: str | Path, *, int8: bool = False
     model = WithSoftmax(network).eval()
     out = Path(out)
     if out.suffix != ".mlpackage":
-        raise ValueError(f"{out}: a Core ML ML program is a folder named *.mlpackage")
+        raise BadInput(f"{out}: a Core ML ML program is a folder named *.mlpackage")
     out.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
-        traced = torch.jit.trace(model, torch.zeros(1, 1, 48, 48))
+        traced = torch.jit.trace(model, torch.zeros(1, *FACE_SHAPE))
         mlmodel = ct.convert(
             traced,
-            inputs=[ct.TensorType(name="faces", shape=(1, 1, 48, 48))],
+            inputs=[ct.TensorType(name="faces", shape=(1, *FACE_SHAPE))],
             classifier_config=ct.ClassifierConfig(list(state["class_names"])),
             convert_to="mlprogram",
             minimum_deployment_target=ct.target.iOS16,
@@ -51,11 +53,11 @@ def inspect_coreml(path: Path, class_names: list[str]) -> tuple[str, ...]:
     spec = model.get_spec()
     (source,) = spec.description.input
     shape = tuple(source.type.multiArrayType.shape)
-    if source.name != "faces" or shape != (1, 1, 48, 48):
-        raise RuntimeError(f"{path}: input is {source.name} {shape}, expected faces (1, 1, 48, 48)")
+    if source.name != "faces" or shape != (1, *FACE_SHAPE):
+        raise ModelError(f"{path}: input is {source.name} {shape}, expected faces {(1, *FACE_SHAPE)}")
     labels = _labels(spec)
     if labels != class_names:
-        raise RuntimeError(f"{path}: class labels {labels} differ from the checkpoint's {class_names}")
+        raise ModelError(f"{path}: class labels {labels} differ from the checkpoint's {class_names}")
     blocks = [b for f in spec.mlProgram.functions.values() for b in f.block_specializations.values()]
     ops = [op.type for b in blocks for op in b.operations]
     int8_weights = sum(op in ("constexpr_affine_dequantize", "constexpr_blockwise_shift_scale") for op in ops)

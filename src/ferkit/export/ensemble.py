@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ferkit.data import load_faces
+from ferkit.errors import BadInput
 from ferkit.evaluate.run import split_with_labels
 from ferkit.export.common import ExportReport, checked_report, float_model, random_faces
 from ferkit.export.onnx_export import write_onnx
@@ -99,7 +100,7 @@ def _resolve(member: str | Path) -> Path:
     if path.is_dir():
         path = path / "best.pt"
     if not path.is_file():
-        raise ValueError(f"{path}: no such checkpoint (an ensemble member is a .pt file or a run directory)")
+        raise BadInput(f"{path}: no such checkpoint (an ensemble member is a .pt file or a run directory)")
     return path
 
 
@@ -108,7 +109,7 @@ def export_ensemble(
 ) -> tuple[ExportReport, dict[str, Any]]:
     """Write the ensemble ONNX and return (the parity report, the metadata it carries)."""
     if len(members) < 2:
-        raise ValueError("an ensemble needs at least two members")
+        raise BadInput("an ensemble needs at least two members")
     paths = [_resolve(m) for m in members]
     dataset = load_faces(data)
     first_state, _ = float_model(paths[0])
@@ -118,7 +119,7 @@ def export_ensemble(
     for path in paths:
         choice = _member_choice(path, faces, labels)
         if tuple(choice.state["class_names"]) != class_names:
-            raise ValueError(f"{path}: predicts {choice.state['class_names']}, {paths[0]} predicts {list(class_names)}")
+            raise BadInput(f"{path}: predicts {choice.state['class_names']}, {paths[0]} predicts {list(class_names)}")
         choices.append(choice)
     if greedy:
         choices = [choices[i] for i in greedy_members([c.probabilities for c in choices], labels)]

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ferkit.export.common import ExportReport, checked_report, float_model, model_metadata, random_faces
+from ferkit.face_size import FACE_SHAPE
 
 INPUT_NAME, OUTPUT_NAME = "faces", "logits"
 
@@ -23,7 +24,7 @@ def write_onnx(net: torch.nn.Module, out: Path, metadata: dict[str, object]) -> 
         warnings.simplefilter("ignore")  # the TorchScript exporter announces its own deprecation
         torch.onnx.export(
             net,
-            (torch.zeros(1, 1, 48, 48),),
+            (torch.zeros(1, *FACE_SHAPE),),
             str(out),
             input_names=[INPUT_NAME],
             output_names=[OUTPUT_NAME],

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from ferkit.export.common import ExportReport, WithSoftmax, checked_report, float_model, model_metadata, random_faces
+from ferkit.face_size import FACE_SHAPE
 
 
 def export_tflite(
@@ -24,7 +25,7 @@ def export_tflite(
     state, model = float_model(checkpoint)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    litert_torch.convert(WithSoftmax(model).eval(), (torch.zeros(1, 1, 48, 48),)).export(str(out))
+    litert_torch.convert(WithSoftmax(model).eval(), (torch.zeros(1, *FACE_SHAPE),)).export(str(out))
     sidecar = model_metadata(state) | {
         "input": "1×1×48×48 float32 gray pixels 0-255 (the model normalises)",
         "output": "1×C probabilities",

@@ -9,6 +9,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from ferkit.errors import BadInput
 from ferkit.game import api, play
 from ferkit.game.analysis import Analyser
 from ferkit.game.leaderboard import Leaderboard
@@ -28,12 +29,12 @@ def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer
         version="0.1.0",
     )
     app.state.settings = settings
-    app.state.recognizer = recognizer or Recognizer(settings.model)
+    app.state.recognizer = recognizer or Recognizer(settings.model, settings.detector)
     app.state.analyser = Analyser(app.state.recognizer, settings)
     unknown = set(settings.targets) - set(app.state.recognizer.class_names)
     if unknown:
         names = ", ".join(app.state.recognizer.class_names)
-        raise ValueError(f"targets {', '.join(sorted(unknown))} are not classes of the model ({names})")
+        raise BadInput(f"targets {', '.join(sorted(unknown))} are not classes of the model ({names})")
     if app.state.recognizer.judge is None:
         logging.getLogger("ferkit.game").warning(
             "%s has no judge curves (ferkit calibrate-judge): round scores are raw probabilities, and some "

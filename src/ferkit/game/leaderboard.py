@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ferkit.errors import SetupError, UnknownName
 from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS
 
 SCHEMA = """
@@ -90,7 +91,7 @@ class Leaderboard:
         try:
             db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
         except sqlite3.Error as e:
-            raise RuntimeError(f"{self.path}: cannot open the leaderboard database ({e})") from None
+            raise SetupError(f"{self.path}: cannot open the leaderboard database ({e})") from None
         try:
             db.execute("PRAGMA foreign_keys=ON")
             db.row_factory = sqlite3.Row
@@ -217,7 +218,7 @@ class Leaderboard:
     def top_rounds(self, target: str, limit: int = 10) -> list[dict]:
         if target not in EMOTIONS and target not in FERPLUS_EMOTIONS:
             known = ", ".join(dict.fromkeys(EMOTIONS + FERPLUS_EMOTIONS))
-            raise ValueError(f"unknown expression {target!r}; expected one of {known}")
+            raise UnknownName(f"unknown expression {target!r}; expected one of {known}")
         with self._connect() as db:
             rows = db.execute(
                 "SELECT g.id AS game_id, g.player, r.score, g.played_at FROM rounds r JOIN games g ON g.id = r.game_id"

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 
-from ferkit.data.errors import DataError
+from ferkit.errors import DataError
 from ferkit.game.analysis import Analyser, Busy
 from ferkit.game.frames import FrameResult, thumbnail_data_url
 from ferkit.game.leaderboard import Leaderboard, RoundRecord

@@ -6,6 +6,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ferkit.errors import BadInput
 from ferkit.infer.judge import JudgeCalibration
 from ferkit.labels import EMOTIONS
 
@@ -28,7 +29,7 @@ def playable_expressions(class_names: Sequence[str], *, contempt_rounds: bool = 
 def draw_targets(rounds: int, rng: random.Random, expressions: Sequence[str] = EMOTIONS) -> list[str]:
     """Targets for a game among `expressions` (the model's classes): none repeats until every one has come up."""
     if not 1 <= rounds <= MAX_ROUNDS:
-        raise ValueError(f"rounds must be between 1 and {MAX_ROUNDS}, not {rounds}")
+        raise BadInput(f"rounds must be between 1 and {MAX_ROUNDS}, not {rounds}")
     targets: list[str] = []
     bag: list[str] = []
     while len(targets) < rounds:

@@ -10,6 +10,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class ServerSettings:
     model: str = "default"  # the shipped ONNX model, or a path to another ferkit ONNX export
+    detector: str = "mtcnn"  # a name in ferkit.vision.DETECTORS
     leaderboard_path: Path | None = None  # None: best-actor.sqlite3 in the user's data directory
     rounds: int = 5
     countdown_seconds: float = 3.0

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ferkit.errors import ModelError
+
 METADATA_KEY = "judge_calibration"
 FORMAT = "ferkit-judge-v1"
 WIN_SCORE, MEDIAN_SCORE, TOP_SCORE = 50.0, 65.0, 95.0
@@ -52,12 +54,12 @@ class JudgeCalibration:
     def from_json(cls, text: str) -> JudgeCalibration:
         data = json.loads(text)
         if data.get("format") != FORMAT:
-            raise ValueError(f"judge calibration format {data.get('format')!r}; expected {FORMAT}")
+            raise ModelError(f"judge calibration format {data.get('format')!r}; expected {FORMAT}")
         knots = {name: tuple((float(p), float(s)) for p, s in points) for name, points in data["knots"].items()}
         for name, points in knots.items():
             xs, ys = zip(*points)
             if list(xs) != sorted(xs) or list(ys) != sorted(ys) or xs[0] != 0 or xs[-1] != 1:
-                raise ValueError(f"judge calibration for {name!r} is not an increasing curve from 0 to 1")
+                raise ModelError(f"judge calibration for {name!r} is not an increasing curve from 0 to 1")
         return cls(knots, data.get("fitted_on", ""))
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ferkit.errors import DatasetUnsuitable
 from ferkit.infer.judge import METADATA_KEY, JudgeCalibration, fit_judge
 from ferkit.infer.recognizer import Recognizer
 from ferkit.labels import SELECT_SPLIT
@@ -33,9 +34,9 @@ def fit_on_webcam_frames(
     public = load_faces(data).split(SELECT_SPLIT)
     faces, labels = np.asarray(public.faces), public.labels.astype(int)
     if not (labels >= 0).all() or len(labels) == 0:
-        raise ValueError(f"{data}: the {SELECT_SPLIT} faces need labels to fit the judge")
+        raise DatasetUnsuitable(f"{data}: the {SELECT_SPLIT} faces need labels to fit the judge")
     if set(range(len(recognizer.class_names))) - set(labels.tolist()):
-        raise ValueError(f"{data}: {SELECT_SPLIT} lacks some of the model's classes {recognizer.class_names}")
+        raise DatasetUnsuitable(f"{data}: {SELECT_SPLIT} lacks some of the model's classes {recognizer.class_names}")
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(labels))[:limit] if limit else np.arange(len(labels))
     probabilities = np.zeros((len(order), len(recognizer.class_names)))

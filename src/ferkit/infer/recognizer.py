@@ -4,26 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
+from ferkit.errors import ModelError
 from ferkit.infer.judge import METADATA_KEY, JudgeCalibration
 from ferkit.vision.crop import crop_face
 from ferkit.vision.detect import FaceBox
-from ferkit.vision.mtcnn import MtcnnFaceDetector
+from ferkit.vision.detectors import DEFAULT_DETECTOR, FaceDetector, create_detector
 from ferkit.vision.stop import StopSignal
 from ferkit.weights.onnx_classifier import OnnxClassifier
-
-
-class FaceDetector(Protocol):
-    """Anything that finds faces; `fer_framing` says how its boxes relate to a FER2013 crop."""
-
-    fer_framing: float
-
-    def detect(
-        self, image: np.ndarray, *, max_faces: int | None = None, stop: StopSignal | None = None
-    ) -> list[FaceBox]: ...
 
 
 @dataclass(frozen=True)
@@ -54,7 +44,7 @@ class Recognizer:
     def __init__(
         self,
         model: str | Path = "default",
-        detector: FaceDetector | None = None,
+        detector: FaceDetector | str = DEFAULT_DETECTOR,  # an instance, or a name in vision.DETECTORS
         max_faces: int = 32,
         *,
         level_eyes: bool = False,
@@ -70,8 +60,8 @@ class Recognizer:
         try:
             self.judge = JudgeCalibration.from_json(raw_judge) if raw_judge else None
         except (ValueError, KeyError, TypeError) as e:
-            raise ValueError(f"{model}: its '{METADATA_KEY}' metadata is unreadable ({e})") from None
-        self.detector = detector or MtcnnFaceDetector()
+            raise ModelError(f"{model}: its '{METADATA_KEY}' metadata is unreadable ({e})") from None
+        self.detector = create_detector(detector) if isinstance(detector, str) else detector
         self.max_faces = max_faces
         self.level_eyes = level_eyes
 
@@ -96,7 +86,7 @@ class Recognizer:
     def classify_levelled(self, image: np.ndarray, boxes: list[FaceBox], level_eyes: bool) -> list[FacePrediction]:
         if not boxes:
             return []
-        framing = getattr(self.detector, "fer_framing", 1.0)
+        framing = self.detector.fer_framing
         crops = np.stack([crop_face(image, box, framing, level_eyes=level_eyes) for box in boxes])
         probs = self.predict_faces(crops)
         return [

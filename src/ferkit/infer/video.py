@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ferkit.data.errors import DataError
+from ferkit.errors import DataError
 from ferkit.infer.recognizer import FacePrediction, Recognizer
 from ferkit.vision.detect import FaceBox
 

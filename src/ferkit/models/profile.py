@@ -5,12 +5,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ferkit.face_size import FACE_SIZE
+
 
 def count_parameters(model: nn.Module, *, trainable_only: bool = True) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
-def multiply_adds(model: nn.Module, input_size: tuple[int, int] = (48, 48)) -> int:
+def multiply_adds(model: nn.Module, input_size: tuple[int, int] = (FACE_SIZE, FACE_SIZE)) -> int:
     """Multiply-accumulates of one forward pass on one face (convolutions and linear layers)."""
     total = 0
 

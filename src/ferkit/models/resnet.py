@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ferkit.face_size import FACE_SIZE
 from ferkit.models.layers import FerNet, Normalize, conv_bn_relu
 from ferkit.models.registry import register
 
@@ -50,7 +51,7 @@ class FerResNet(FerNet):
         # 'flatten' keeps where a feature is (faces are aligned: mouth below eyes); 'gap' averages it away.
         self.pool = nn.AdaptiveAvgPool2d(1) if head == "gap" else nn.Identity()
         self.dropout = nn.Dropout(dropout)
-        side = 48 // 2 ** (len(widths) - 1)
+        side = FACE_SIZE // 2 ** (len(widths) - 1)
         self.fc = nn.Linear(cin if head == "gap" else cin * side * side, num_classes)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:

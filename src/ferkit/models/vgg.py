@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from ferkit.face_size import FACE_SIZE
 from ferkit.models.layers import FerNet, Normalize, conv_bn_relu
 from ferkit.models.registry import register
 
@@ -29,7 +30,7 @@ class FerVGG(FerNet):
                 cin = width
             layers.append(nn.MaxPool2d(2))
         self.features = nn.Sequential(*layers)
-        side = 48 // 2 ** len(widths)
+        side = FACE_SIZE // 2 ** len(widths)
         self.head = nn.Sequential(
             nn.Flatten(), nn.Dropout(dropout), nn.Linear(cin * side * side, hidden), nn.BatchNorm1d(hidden),
             nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(hidden, num_classes),

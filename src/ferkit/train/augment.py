@@ -12,6 +12,8 @@ from dataclasses import dataclass, fields, replace
 import torch
 import torch.nn.functional as F
 
+from ferkit.errors import UnknownName
+
 
 def _rand(n: int, g: torch.Generator | None, device: torch.device) -> torch.Tensor:
     return torch.rand(n, generator=g, device=device)
@@ -184,7 +186,7 @@ class AugmentPolicy:
     def with_overrides(self, **changes: float) -> AugmentPolicy:
         unknown = set(changes) - {f.name for f in fields(self)}
         if unknown:
-            raise KeyError(f"unknown augmentation setting(s): {', '.join(sorted(unknown))}")
+            raise UnknownName(f"unknown augmentation setting(s): {', '.join(sorted(unknown))}")
         return replace(self, **changes)
 
 
@@ -204,7 +206,7 @@ POLICIES: dict[str, AugmentPolicy] = {
 
 def get_policy(name: str) -> AugmentPolicy:
     if name not in POLICIES:
-        raise KeyError(f"unknown augmentation policy {name!r}; choose one of: {', '.join(POLICIES)}")
+        raise UnknownName(f"unknown augmentation policy {name!r}; choose one of: {', '.join(POLICIES)}")
     return POLICIES[name]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ferkit.errors import UnknownName
+
 
 def class_weights(labels: np.ndarray, num_classes: int) -> torch.Tensor:
     """Inverse-frequency weights, scaled so that the average face has weight 1."""
@@ -40,4 +42,4 @@ def epoch_indices(labels: np.ndarray, mode: str, g: torch.Generator) -> torch.Te
         counts = torch.bincount(label_t).float()
         weights = 1.0 / counts[label_t]
         return torch.multinomial(weights, n, replacement=True, generator=g)
-    raise KeyError(f"unknown balance mode {mode!r}; choose one of: none, oversample, sampler, weighted")
+    raise UnknownName(f"unknown balance mode {mode!r}; choose one of: none, oversample, sampler, weighted")

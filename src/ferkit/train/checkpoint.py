@@ -15,12 +15,13 @@ from torch import nn
 
 import ferkit
 from ferkit.data.cache import atomic_write
+from ferkit.errors import ModelError
 from ferkit.models import create_model
 
 FORMAT = "ferkit-checkpoint-v1"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(ModelError):
     """A checkpoint file that cannot be used; the message names the file and what was wrong."""
 
 

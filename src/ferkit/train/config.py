@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from ferkit.errors import UnknownName
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -47,7 +49,7 @@ class TrainConfig:
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known
         if unknown:
-            raise KeyError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
+            raise UnknownName(f"unknown training setting(s): {', '.join(sorted(unknown))}")
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,7 +83,7 @@ def recipe_config(recipe: str | None, **overrides: Any) -> TrainConfig:
     base: dict[str, Any] = {}
     if recipe:
         if recipe not in RECIPES:
-            raise KeyError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}")
+            raise UnknownName(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}")
         base = dict(RECIPES[recipe])
     base.update({k: v for k, v in overrides.items() if v is not None})
     return TrainConfig().override(**base)
@@ -94,7 +96,7 @@ def parse_settings(pairs: list[str]) -> dict[str, object]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or key not in types:
-            raise KeyError(f"--set {pair!r}: expected KEY=VALUE with KEY one of: {', '.join(types)}")
+            raise UnknownName(f"--set {pair!r}: expected KEY=VALUE with KEY one of: {', '.join(types)}")
         kind = types[key]
         if kind is bool:
             settings[key] = value.lower() in ("1", "true", "yes", "on")
@@ -102,5 +104,5 @@ def parse_settings(pairs: list[str]) -> dict[str, object]:
             try:
                 settings[key] = kind(value)
             except ValueError:
-                raise KeyError(f"--set {pair!r}: {key} takes a {kind.__name__}") from None
+                raise UnknownName(f"--set {pair!r}: {key} takes a {kind.__name__}") from None
     return settings

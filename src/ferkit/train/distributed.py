@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from ferkit.errors import SetupError
+
 
 @dataclass(frozen=True)
 class Runtime:
@@ -29,7 +31,7 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {name!r} asked for, but this machine has no CUDA GPU (use --device cpu)")
+        raise SetupError(f"device {name!r} asked for, but this machine has no CUDA GPU (use --device cpu)")
     return device
 
 

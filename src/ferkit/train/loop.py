@@ -16,6 +16,7 @@ from torch import nn
 
 from ferkit.data import load_faces
 from ferkit.data.teacher import aligned_teacher, read_teacher
+from ferkit.errors import BadInput, TrainingDiverged, UnknownName
 from ferkit.models import create_model
 from ferkit.models.predict import autocast_context, predict_logits
 from ferkit.train.augment import augment_batch, get_policy
@@ -28,11 +29,7 @@ from ferkit.train.progress import EpochProgress
 from ferkit.train.targets import class_names_of, labelled_splits
 
 
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
-
-
-class RunExists(ValueError):
+class RunExists(BadInput):
     """The output directory already holds a run: continuing or replacing it must be asked for."""
 
 
@@ -92,7 +89,7 @@ def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer
         return torch.optim.AdamW(groups, lr=cfg.lr)
     if cfg.optimizer == "adam":
         return torch.optim.Adam(groups, lr=cfg.lr)
-    raise KeyError(f"unknown optimizer {cfg.optimizer!r}; choose sgd, adamw or adam")
+    raise UnknownName(f"unknown optimizer {cfg.optimizer!r}; choose sgd, adamw or adam")
 
 
 def build_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int):
@@ -116,7 +113,7 @@ def build_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoc
         ), False
     if cfg.schedule == "none":
         return None, False
-    raise KeyError(f"unknown schedule {cfg.schedule!r}; choose onecycle, cosine, plateau or none")
+    raise UnknownName(f"unknown schedule {cfg.schedule!r}; choose onecycle, cosine, plateau or none")
 
 
 def _epoch_seed(cfg: TrainConfig, epoch: int, stream: int) -> int:
@@ -137,7 +134,7 @@ class Trainer:
         teacher = None
         if cfg.teacher:
             if not (0.0 <= cfg.distill_weight <= 1.0 and cfg.distill_temperature > 0):
-                raise ValueError("distill_weight must be within 0..1 and distill_temperature above 0")
+                raise BadInput("distill_weight must be within 0..1 and distill_temperature above 0")
             teacher = aligned_teacher(faces, read_teacher(cfg.teacher), class_names_of(cfg.labels), cfg.teacher)
         self.train_set, self.select_set, self.class_names = labelled_splits(faces, cfg.labels, teacher)
         self.num_classes = len(self.class_names)
@@ -383,7 +380,7 @@ def train(cfg: TrainConfig, *, resume: str | Path | None = None, overwrite: bool
         state = load_checkpoint(run_dir / "last.pt")
         cfg = TrainConfig.from_dict(state["config"]).override(progress=cfg.progress, out=str(run_dir))
     if not cfg.data:
-        raise ValueError("no dataset given: set data to fer2013.csv / fer2013.tar.gz / ...")
+        raise BadInput("no dataset given: set data to fer2013.csv / fer2013.tar.gz / ...")
     if state is None and not overwrite:
         refuse_to_overwrite(Path(cfg.out))
     runtime = setup_runtime(cfg.device)

@@ -1,4 +1,8 @@
-"""A Rich progress bar per epoch (loss, accuracy, faces/s, time left) and one summary line per epoch."""
+"""A Rich progress bar per epoch (loss, accuracy, faces/s, time left) and one summary line per epoch.
+
+Where the output is not a terminal (CI, `| tee`, a log file) a bar would show nothing for minutes: a
+plain line is printed every tenth of an epoch instead.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +22,12 @@ class EpochProgress:
         self.console = Console(stderr=True, width=160)  # one line per epoch, even in a log file
         self._progress: Progress | None = None
         self._task = None
+        self._plain = enabled and not self.console.is_terminal and not quiet
+        self._tenths_shown = 0
+        self._epoch_label = ""
 
     def __enter__(self) -> EpochProgress:
-        if self.active:
+        if self.active and not self._plain:
             self._progress = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[stats]}"), TimeRemainingColumn(), console=self.console, transient=True,
@@ -33,15 +40,20 @@ class EpochProgress:
             self._progress.__exit__(*exc)
 
     def start_epoch(self, epoch: int, epochs: int) -> None:
+        self._epoch_label = f"epoch {epoch}/{epochs}"
+        self._tenths_shown = 0
         if self._progress is not None:
             if self._task is not None:
                 self._progress.remove_task(self._task)
             self._task = self._progress.add_task(f"epoch {epoch}/{epochs}", total=self.steps, stats="")
 
     def update(self, step: int, **stats: float) -> None:
+        text = f"loss {stats['loss']:.3f} acc {stats['accuracy']:.3f} {stats['faces_per_s']:.0f} faces/s"
         if self._progress is not None and self._task is not None:
-            text = f"loss {stats['loss']:.3f} acc {stats['accuracy']:.3f} {stats['faces_per_s']:.0f} faces/s"
             self._progress.update(self._task, completed=step, stats=text)
+        elif self._plain and step * 10 // self.steps > self._tenths_shown:
+            self._tenths_shown = step * 10 // self.steps
+            self.console.print(f"{self._epoch_label}  batch {step}/{self.steps}  {text}", highlight=False)
 
     def finish_epoch(self, m: dict[str, Any], improved: bool) -> None:
         if not self.quiet:

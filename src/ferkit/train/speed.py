@@ -7,6 +7,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+from ferkit.face_size import FACE_SHAPE
 from ferkit.models import create_model, multiply_adds
 from ferkit.models.predict import autocast_context
 
@@ -28,7 +29,7 @@ def train_throughput(
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
-    x = (torch.rand(batch, 1, 48, 48, device=device) * 255).contiguous(
+    x = (torch.rand(batch, *FACE_SHAPE, device=device) * 255).contiguous(
         memory_format=torch.channels_last if channels_last else torch.contiguous_format
     )
     y = torch.randint(0, 7, (batch,), device=device)

@@ -10,11 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ferkit.data import FaceSet, ferplus_distribution, ferplus_majority
+from ferkit.errors import DatasetUnsuitable, UnknownName
 from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, SELECT_SPLIT, SPLITS, TRAIN_SPLIT
-
-
-class DatasetUnsuitable(ValueError):
-    """The dataset cannot train a model (no labels, no PublicTest split, ...)."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +44,7 @@ def class_names_of(mode: str) -> tuple[str, ...]:
         return EMOTIONS
     if mode == "ferplus":
         return FERPLUS_EMOTIONS
-    raise KeyError(f"unknown label mode {mode!r}; choose fer2013 or ferplus")
+    raise UnknownName(f"unknown label mode {mode!r}; choose fer2013 or ferplus")
 
 
 def labelled_splits(

@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 
-from ferkit.data.images import to_face48
+from ferkit.face_size import to_face48
 from ferkit.vision.detect import FaceBox, to_gray
 
 # A Haar box is about 0.96× the side of a FER2013 crop of the same face (measured, NOTES.md).

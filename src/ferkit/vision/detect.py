@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ferkit.errors import SetupError
 from ferkit.vision.stop import StopSignal, check
 
 
@@ -48,7 +49,7 @@ class HaarFaceDetector:
         path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
         self.cascade = cv2.CascadeClassifier(path)
         if self.cascade.empty():
-            raise RuntimeError(f"cannot load the Haar cascade at {path} (OpenCV 5 wheels ship none: use 4.x)")
+            raise SetupError(f"cannot load the Haar cascade at {path} (OpenCV 5 wheels ship none: use 4.x)")
         self.min_size, self.scale_factor, self.min_neighbors = min_size, scale_factor, min_neighbors
         self._lock = threading.Lock()
 

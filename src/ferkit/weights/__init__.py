@@ -6,6 +6,8 @@ import json
 from importlib import resources
 from pathlib import Path
 
+from ferkit.errors import ModelError
+
 DEFAULT_MODEL = "default.onnx"
 DEFAULT_CARD = "default.card.json"
 
@@ -14,7 +16,7 @@ def default_model_path() -> Path:
     """Path of the shipped ONNX model; a clear error when this install has none."""
     path = Path(str(resources.files(__name__).joinpath(DEFAULT_MODEL)))
     if not path.is_file():
-        raise FileNotFoundError(f"no shipped model at {path}: reinstall ferkit, or pass a model file")
+        raise ModelError(f"no shipped model at {path}: reinstall ferkit, or pass a model file")
     return path
 
 

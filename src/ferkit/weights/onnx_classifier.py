@@ -8,16 +8,19 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from ferkit.errors import ModelError
+from ferkit.face_size import FACE_SHAPE
+
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = np.exp(logits - logits.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)
 
 
-FACE_INPUT = (1, 48, 48)  # channels, height, width of one face, after the batch dimension
+FACE_INPUT = FACE_SHAPE
 
 
-class ModelFileError(ValueError):
+class ModelFileError(ModelError):
     """A model file that cannot serve as a ferkit classifier; the message names the file and the problem."""
 
 

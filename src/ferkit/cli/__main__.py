@@ -1,0 +1,5 @@
+"""`python -m ferkit.cli ...` (torchrun runs the CLI this way)."""
+
+from ferkit.cli import app
+
+app()

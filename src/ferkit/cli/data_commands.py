@@ -1,0 +1,94 @@
+"""`ferkit data ...` and `ferkit explore`: read, check, pack, download and explore FER2013."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from ferkit.cli.common import DataPath, FerplusOpt, _load, command, console, data_app, err_console
+
+
+@command("info", data_app)
+def data_info(
+    path: DataPath,
+    ferplus: FerplusOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Rows and class counts per split, and exact-duplicate faces within and across splits."""
+    from ferkit.data.summary import summarize
+
+    summary = summarize(_load(path, ferplus))
+    if as_json:
+        print(json.dumps(summary))
+        return
+    table = Table(title=f"{summary['source']}: {summary['rows']:,} faces")
+    table.add_column("split")
+    table.add_column("rows", justify="right")
+    for name in summary["class_names"]:
+        table.add_column(name, justify="right")
+    for split, rows in summary["rows_per_split"].items():
+        counts = summary["class_counts"].get(split, {})
+        table.add_row(split, f"{rows:,}", *[f"{counts.get(n, 0):,}" if counts else "-" for n in summary["class_names"]])
+    console.print(table)
+    dup = summary["duplicates"]
+    console.print(
+        f"exact duplicate faces: {dup['groups']:,} groups holding {dup['faces_in_groups']:,} faces; "
+        f"{dup['groups_with_conflicting_labels']} groups carry conflicting labels"
+    )
+    for split, n in dup["extra_copies_within_split"].items():
+        console.print(f"  extra copies inside {split}: {n:,}")
+    for pair, n in dup["groups_shared_across_splits"].items():
+        console.print(f"  [yellow]faces shared by {pair}: {n:,}[/yellow] (leakage between splits)")
+
+
+@command("pack", data_app)
+def data_pack(
+    path: DataPath,
+    out: Annotated[Path, typer.Option(help="the pack to write (name ends in .ferpack.xz)")],
+    splits: Annotated[str, typer.Option(help="comma-separated splits to keep")] = "Training,PublicTest",
+    ferplus: FerplusOpt = None,
+) -> None:
+    """Write chosen splits as one compact xz file (Training + PublicTest ≈ 54 MiB) to carry elsewhere."""
+    from ferkit.data.pack import write_pack
+
+    written = write_pack(_load(path, ferplus), out, [s.strip() for s in splits.split(",") if s.strip()])
+    console.print(f"wrote {written} ({written.stat().st_size / 2**20:.1f} MiB, splits {splits})")
+
+
+@command("download", data_app)
+def data_download(dest: Annotated[Path, typer.Option(help="folder to download into")] = Path("data/fer2013")) -> None:
+    """Download FER2013 from Kaggle with the official client (needs your Kaggle credentials)."""
+    from ferkit.data.kaggle_download import download_fer2013
+
+    csv_path = download_fer2013(dest)
+    console.print(f"FER2013 is at {csv_path}")
+    console.print(f"next: ferkit data info {csv_path}")
+
+
+@command("explore")
+def explore(
+    path: DataPath,
+    out: Annotated[Path, typer.Option("--out", help="folder for PNGs and index.html")],
+    ferplus: FerplusOpt = None,
+    seed: int = 0,
+) -> None:
+    """Write exploration figures (thumbnail grid, one face per class, class counts) and an HTML page."""
+    from ferkit.data.explore import write_exploration
+
+    faces = _load(path, ferplus)
+    extra = []
+    try:  # the gallery runs the real training ops, which need torch (the `train` extra)
+        from ferkit.train.gallery import augmentation_gallery
+
+        pick = np.random.default_rng(seed).choice(len(faces), size=2, replace=False)
+        gallery = augmentation_gallery(np.asarray(faces.faces)[pick], out / "augmentations.png", seed=seed)
+        extra.append(("Every augmentation, four random draws each", gallery))
+    except ImportError:
+        err_console.print("no augmentation gallery: it needs torch (pip install 'ferkit[train]')")
+    page = write_exploration(faces, out, seed=seed, extra=extra)
+    console.print(f"wrote {page}")

@@ -1,0 +1,132 @@
+"""`ferkit evaluate`, `inspect`, `plot-run` and `calibrate-judge`: how good a model is, and why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from ferkit.cli.common import FerplusOpt, _fail, command, console
+
+
+@command("evaluate")
+def evaluate_command(
+    data: Annotated[Path, typer.Option(help="FER2013 in any supported layout")],
+    model: Annotated[Optional[Path], typer.Option(help="checkpoint (.pt), run dir, .onnx, or default")] = None,  # noqa: UP045
+    split: Annotated[str, typer.Option(help="PublicTest (selection) or PrivateTest (the report)")] = "PublicTest",
+    tta: Annotated[str, typer.Option(help="test-time augmentation: none, flip or tencrop")] = "none",
+    ferplus: FerplusOpt = None,
+    calibrate: Annotated[bool, typer.Option(help="temperature-scale, fitted on PublicTest only")] = False,
+    out: Annotated[Optional[Path], typer.Option(help="write the full report (PNGs, HTML, csv, json) here")] = None,  # noqa: UP045
+    compare: Annotated[bool, typer.Option(help="score every MODELS argument on the same split, as a table")] = False,
+    models_to_compare: Annotated[
+        Optional[list[Path]], typer.Argument(metavar="MODELS", help="run directories or model files, with --compare")  # noqa: UP045
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="end with one JSON line of metrics")] = False,
+) -> None:
+    """Accuracy, macro-F1 and per-class metrics of a model on one official split."""
+    from ferkit.evaluate.run import evaluate
+
+    models = [model] if model else []
+    if compare:
+        models += models_to_compare or []
+    elif models_to_compare:
+        raise _fail("several models given: add --compare to score them side by side")
+    if not models:
+        raise _fail("give --model MODEL, or --compare RUN_A RUN_B ...")
+    results = [evaluate(m, data, split=split, tta=tta, ferplus=ferplus, calibrate=calibrate) for m in models]
+    if len(results) > 1:
+        table = Table(title=f"{split}, TTA {tta}")
+        for col in ("model", "accuracy", "macro-F1", "ECE", "faces"):
+            table.add_column(col, justify="left" if col == "model" else "right")
+        for r in results:
+            m = r.metrics
+            table.add_row(m["model"], f"{m['accuracy']:.4f}", f"{m['macro_f1']:.4f}", f"{m['ece']:.4f}", f"{m['n']:,}")
+        console.print(table)
+    else:
+        _print_evaluation(results[0].metrics)
+    if out:
+        from ferkit.evaluate.report import write_report
+
+        console.print(f"report: {write_report(results[0], out)}")
+    if as_json:
+        rows = [{k: v for k, v in r.metrics.items() if k != "reliability"} for r in results]
+        print(json.dumps(rows[0] if len(rows) == 1 else rows))
+
+
+def _print_evaluation(m: dict) -> None:
+    table = Table(title=f"{m['model']} on {m['split']} ({m['n']:,} faces, TTA {m['tta']})")
+    for col in ("class", "precision", "recall", "F1", "accuracy (1-vs-rest)", "support"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    for name, c in m["per_class"].items():
+        table.add_row(
+            name,
+            f"{c['precision']:.3f}",
+            f"{c['recall']:.3f}",
+            f"{c['f1']:.3f}",
+            f"{c['accuracy']:.3f}",
+            f"{c['support']:,}",
+        )
+    console.print(table)
+    temperature = f"   temperature {m['temperature']:.3f} (fitted on PublicTest)" if "temperature" in m else ""
+    console.print(f"accuracy {m['accuracy']:.4f}   macro-F1 {m['macro_f1']:.4f}   ECE {m['ece']:.4f}{temperature}")
+
+
+@command("inspect")
+def inspect_command(
+    model: Annotated[Path, typer.Option(help="a training checkpoint (.pt)")],
+    image: Annotated[Path, typer.Option(help="a face crop (any size; made 48×48 gray)")],
+    layer: Annotated[Optional[str], typer.Option(help="a conv layer name (default: the last conv)")] = None,  # noqa: UP045
+    out: Annotated[Path, typer.Option(help="the PNG to write")] = Path("inspect.png"),
+) -> None:
+    """Feature maps of one layer for a face, and a Grad-CAM overlay of where the net looked."""
+    from ferkit.data.images import read_face_image
+    from ferkit.evaluate.inspect import conv_layer_names, draw_inspection, feature_maps, grad_cam
+    from ferkit.train.checkpoint import load_checkpoint, model_from_checkpoint
+
+    state = load_checkpoint(model)
+    face = read_face_image(image)
+    net = model_from_checkpoint(state).float()
+    layer = layer or conv_layer_names(net)[-1]
+    maps = feature_maps(net, face, layer)
+    cam, target = grad_cam(net, face, layer)
+    path = draw_inspection(face, maps, cam, layer, state["class_names"][target], out)
+    console.print(f"wrote {path} (top class: {state['class_names'][target]})")
+
+
+@command("plot-run")
+def plot_run_command(run_dir: Annotated[Path, typer.Argument(help="a training run directory")]) -> None:
+    """Training curves (loss and accuracy per epoch, Training vs PublicTest) from a run's history.json."""
+    from ferkit.evaluate.curves import plot_history
+
+    console.print(f"wrote {plot_history(run_dir)}")
+
+
+@command("calibrate-judge")
+def calibrate_judge_command(
+    data: Annotated[Path, typer.Option(help="FER2013 with labelled PublicTest, in any supported layout")],
+    out: Annotated[Path, typer.Option(help="the model with its judge curves (.onnx); may be the same file")],
+    model: Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")] = "default",
+    limit: Annotated[Optional[int], typer.Option(help="fit on this many PublicTest faces (default: all)")] = None,  # noqa: UP045
+) -> None:
+    """Fit fair per-expression round scoring on PublicTest faces in webcam-like frames; store it in the model."""
+    from ferkit.infer.judge_fit import fit_on_webcam_frames, write_judge
+
+    if model == "default":
+        from ferkit.weights import default_model_path
+
+        model = str(default_model_path())
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("webcam-like PublicTest frames", total=None)
+        judge = fit_on_webcam_frames(
+            model, data, limit=limit, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
+    write_judge(model, out, judge)  # needs the onnx package: a missing one is named by the error edge
+    for name, knots in judge.knots.items():
+        console.print(f"{name:9s} " + "  ".join(f"{p:.3f}→{s:.0f}" for p, s in knots))
+    console.print(f"written: {out}")

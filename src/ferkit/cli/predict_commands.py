@@ -1,0 +1,167 @@
+"""`ferkit predict`: every face in photos, videos or a webcam, with its expression."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from ferkit.cli.common import DetectorOpt, _fail, command, console, err_console
+
+
+@command("predict")
+def predict_command(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="images, videos, or folders of them")] = None,  # noqa: UP045
+    model: Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")] = "default",
+    detector: DetectorOpt = "mtcnn",
+    out: Annotated[Optional[Path], typer.Option(help="write annotated copies here")] = None,  # noqa: UP045
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON line per image or video frame")] = False,
+    webcam: Annotated[Optional[int], typer.Option(help="read this camera (0: the first) instead of files")] = None,  # noqa: UP045
+    stride: Annotated[int, typer.Option(help="videos: analyse every N-th frame")] = 1,
+    smoothing: Annotated[float, typer.Option(help="videos: weight of the past in the moving average, 0-1")] = 0.6,
+) -> None:
+    """Find every face in photos, videos or a webcam and name its expression (onnxruntime; no torch needed)."""
+    import cv2
+
+    from ferkit.data import DataError
+    from ferkit.data.images import IMAGE_SUFFIXES
+    from ferkit.infer import Recognizer
+    from ferkit.infer.annotate import annotate
+    from ferkit.infer.output_names import OutputNames
+    from ferkit.infer.video import VIDEO_SUFFIXES
+    from ferkit.vision import read_image
+
+    if webcam is None and not paths:
+        raise _fail("give images, videos or folders, or --webcam 0")
+    files: list[Path] = []
+    wanted = IMAGE_SUFFIXES | VIDEO_SUFFIXES
+    for path in paths or []:
+        if not path.is_dir():
+            files.append(path)  # a missing or unreadable file is reported when its turn comes
+            continue
+        found = sorted(p for p in path.rglob("*") if p.is_file())
+        media = [p for p in found if p.suffix.lower() in wanted]
+        if len(media) < len(found):
+            err_console.print(
+                f"{path}: skipping {len(found) - len(media)} file(s) that are not images or videos "
+                f"({', '.join(sorted(wanted))})",
+                highlight=False,
+                markup=False,
+            )
+        if not media:
+            raise _fail(f"{path}: no images or videos in this folder")
+        files += media
+    recognizer = Recognizer(model, detector)
+    failed = False
+    unreadable: list[Path] = []
+    names = OutputNames(out) if out is not None else None
+    if webcam is not None:
+        failed = not _predict_video(recognizer, webcam, names, as_json, stride, smoothing)
+    for file in files:
+        if file.suffix.lower() in VIDEO_SUFFIXES:
+            failed |= not _predict_video(recognizer, file, names, as_json, stride, smoothing)
+            continue
+        try:
+            image = read_image(file)
+        except DataError as e:  # report it and go on: one bad file must not stop a batch
+            err_console.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
+            unreadable.append(file)
+            continue
+        faces = recognizer.predict(image)
+        if as_json:
+            print(json.dumps({"image": str(file), "faces": [f.to_dict() for f in faces]}))
+        elif not faces:
+            console.print(f"{file}: no face found")
+        else:
+            found = ", ".join(f"{f.label} {f.probabilities[f.label]:.0%} at ({f.box.x},{f.box.y})" for f in faces)
+            console.print(f"{file}: {found}")
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            target = names.name_for(file, ".annotated.jpg")
+            cv2.imwrite(str(target), annotate(image, faces))
+            if not as_json:
+                console.print(f"  annotated: {target}")
+    if unreadable:
+        raise _fail(f"{len(unreadable)} of {len(files)} files could not be read: {', '.join(map(str, unreadable))}")
+    if failed:
+        raise typer.Exit(2)
+
+
+def _predict_video(recognizer, source, names, as_json: bool, stride: int, smoothing: float) -> bool:
+    """One video file or camera: per-frame results, smoothed; an annotated .mp4 with --out. False on error."""
+    from collections import Counter
+
+    import cv2
+
+    from ferkit.data import DataError
+    from ferkit.infer.annotate import annotate
+    from ferkit.infer.video import read_video, track_video
+
+    name = f"camera {source}" if isinstance(source, int) else str(source)
+    window = isinstance(source, int) and _has_display()
+    live = isinstance(source, int) and not window and not as_json
+    writer = None
+    labels: dict[int, Counter] = {}
+    frames = 0
+    try:
+        for frame, tracks in track_video(recognizer, read_video(source, stride), smoothing):
+            frames += 1
+            for t in tracks:
+                labels.setdefault(t.track_id, Counter())[t.label] += 1
+            if live:  # a camera with no window to show it in: one line per frame
+                found = ", ".join(f"face {t.track_id}: {t.label} {t.probabilities[t.label]:.0%}" for t in tracks)
+                console.print(f"{frame.seconds:7.2f} s  {found or 'no face'}")
+            if as_json:
+                faces = [t.to_dict() for t in tracks]
+                print(
+                    json.dumps(
+                        {"video": name, "frame": frame.index, "seconds": round(frame.seconds, 3), "faces": faces}
+                    )
+                )
+            if names is not None or window:
+                drawn = annotate(frame.image, [t.prediction for t in tracks])
+            if names is not None:
+                if writer is None:
+                    names.folder.mkdir(parents=True, exist_ok=True)
+                    target = names.name_for("webcam" if isinstance(source, int) else source, ".annotated.mp4")
+                    height, width = drawn.shape[:2]
+                    fourcc = cv2.VideoWriter_fourcc(*"mp4v")
+                    writer = cv2.VideoWriter(str(target), fourcc, 25.0 / stride, (width, height))
+                writer.write(drawn)
+            if window:
+                cv2.imshow("ferkit (q quits)", drawn)
+                if cv2.waitKey(1) & 0xFF == ord("q"):
+                    break
+    except DataError as e:
+        err_console.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
+        return False
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if writer is not None:
+            writer.release()
+    if not as_json:
+        if frames == 0:
+            console.print(f"{name}: no frames could be read")
+        elif not labels:
+            console.print(f"{name}: {frames} frames, no face found")
+        else:
+            summary = ", ".join(
+                f"face {k}: mostly {c.most_common(1)[0][0]} ({sum(c.values())} frames)" for k, c in labels.items()
+            )
+            console.print(f"{name}: {frames} frames; {summary}")
+    return frames > 0
+
+
+def _has_display() -> bool:
+    """A window needs a screen and an OpenCV built with a GUI (opencv-python-headless has none)."""
+    import os
+
+    import cv2
+
+    build = cv2.getBuildInformation()
+    gui = "GUI:" in build and "NONE" not in build.split("GUI:")[1][:40]
+    return gui and bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.name == "nt")
