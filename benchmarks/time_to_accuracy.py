@@ -26,9 +26,9 @@ import numpy as np
 from ferkit.data import load_faces
 from ferkit.evaluate.run import split_with_labels
 from ferkit.labels import REPORT_SPLIT
+from ferkit.models.checkpoint import load_checkpoint, model_from_checkpoint
 from ferkit.models.predict import predict_logits
 from ferkit.train import recipe_config, train
-from ferkit.train.checkpoint import load_checkpoint, model_from_checkpoint
 from ferkit.train.config import parse_settings
 from ferkit.train.distributed import bf16_supported, resolve_device
 

@@ -22,5 +22,6 @@ def test_the_wheel_carries_the_model_and_the_page(tmp_path):
     (wheel,) = tmp_path.glob("ferkit-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("ferkit/weights/default.onnx", "ferkit/weights/default.card.md", "ferkit/game/static/index.html",
-                   "ferkit/game/static/game.js", "ferkit/cli/__main__.py"):  # fmt: skip
+                   "ferkit/game/static/game.js", "ferkit/cli/__main__.py",
+                   "ferkit/game/static/vendor/swagger-ui/swagger-ui-bundle.js"):  # fmt: skip
         assert needed in names, needed

@@ -7,6 +7,9 @@ import numpy as np
 
 FACE_SIZE = 48
 FACE_SHAPE = (1, FACE_SIZE, FACE_SIZE)  # channels, height, width of one face after the batch dimension
+# Training's random crops shift a face by up to this many pixels (padded first); ten-crop TTA uses the
+# same shifts, so every test view looks like something the network saw.
+CROP_PAD = 4
 
 
 def to_face48(gray: np.ndarray) -> np.ndarray:

@@ -100,3 +100,13 @@ def test_unknown_class_folder_is_named(tmp_path, faces):
     (tmp_path / "train" / "bored").mkdir()
     with pytest.raises(DataError, match=r"bored: not a class folder"):
         load_faces(tmp_path)
+
+
+def test_every_registered_layout_is_named_when_nothing_matches(tmp_path):
+    from ferkit.data.layouts import LAYOUTS, layout_of
+
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(DataError, match="no FER2013 data found") as error:
+        layout_of(tmp_path)
+    for entry in LAYOUTS:
+        assert entry.description in str(error.value)

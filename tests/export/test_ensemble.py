@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from ferkit.cli import app
 from ferkit.evaluate.run import evaluate
 from ferkit.export.ensemble import greedy_members
+from ferkit.models.checkpoint import load_checkpoint, model_from_checkpoint
 from ferkit.models.predict import predict_logits
 from ferkit.train import train
-from ferkit.train.checkpoint import load_checkpoint, model_from_checkpoint
 from ferkit.weights.onnx_classifier import OnnxClassifier
 from tests.conftest import write_fer2013_csv
 from tests.train.conftest import tiny_faces, tiny_run_config
@@ -68,7 +68,7 @@ def test_an_ensemble_needs_two_members_that_exist(members, tmp_path):
     result = runner.invoke(
         app, ["ensemble", str(runs[0]), str(tmp_path / "nope"), "--data", str(csv_path), "--out", str(tmp_path / "e")]
     )
-    assert result.exit_code == 2 and "nope: no such checkpoint" in result.output
+    assert result.exit_code == 2 and "nope: no such model file" in result.output
 
 
 def test_greedy_selection_keeps_only_members_that_help_on_publictest():

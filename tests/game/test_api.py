@@ -36,7 +36,10 @@ def test_healthz_and_openapi(real_client):
     }
     spec = real_client.get("/openapi.json").json()
     assert "/v1/predict" in spec["paths"] and "/healthz" in spec["paths"]
-    assert real_client.get("/docs").status_code == 200
+    docs = real_client.get("/docs")
+    assert docs.status_code == 200 and "http" not in docs.text.split("<body>")[0].replace("http-equiv", "")
+    for asset in ("/static/vendor/swagger-ui/swagger-ui-bundle.js", "/static/vendor/swagger-ui/swagger-ui.css"):
+        assert asset in docs.text and real_client.get(asset).status_code == 200  # offline: no CDN
 
 
 def test_a_photo_without_faces(real_client):

@@ -83,3 +83,39 @@ def test_a_face_in_a_video_is_one_track_with_an_annotated_copy(tmp_path):
     assert all(len(line["faces"]) == 1 and line["faces"][0]["track"] == 0 for line in lines)
     assert all(line["faces"][0]["label"] == "happy" for line in lines)
     assert len(list(read_video(tmp_path / "out" / "actor.annotated.mp4"))) == 8
+
+
+@pytest.mark.skipif(not FER2013_TARBALL.exists(), reason=f"FER2013 not found at {FER2013_TARBALL}")
+def test_a_timeline_per_face_streams_resumes_and_honours_start_and_end(tmp_path):
+    import csv
+
+    from ferkit.data import load_faces
+    from tests.game.webcam import confident_faces, face_frame
+
+    test = load_faces(FER2013_TARBALL).split("PrivateTest")
+    (happy,) = confident_faces(np.asarray(test.faces), test.labels, "happy", 1)
+    face = face_frame(happy)
+    blank = np.full_like(face, 120)
+    # 3 s at 10 fps: the face, gone for 0.3 s (an occlusion), back at the same place
+    frames = [face] * 12 + [blank] * 3 + [face] * 15
+    video = write_video(tmp_path / "talk.mp4", frames)
+    out = tmp_path / "timeline"
+    result = runner.invoke(app, ["predict", str(video), "--timeline", str(out), "--end", "1.45"])
+    assert result.exit_code == 0, result.output
+    with open(out / "timeline.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["frame"]) for r in rows] == list(range(12)) and {r["track"] for r in rows} == {"0"}
+    # resume: the rest of the video, after the last complete frame already written
+    result = runner.invoke(app, ["predict", str(video), "--timeline", str(out)])
+    assert "resuming the timeline" in result.output and "at frame 11" in result.output
+    with open(out / "timeline.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    frames_seen = [int(r["frame"]) for r in rows]
+    assert frames_seen == list(range(12)) + list(range(15, 30))  # each frame once; none in the occlusion
+    assert {r["track"] for r in rows} == {"0"}  # the same face after a 0.3 s occlusion keeps its identity
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["0"]["frames"] == 27 and summary["0"]["mostly"] == "happy"
+    assert summary["0"]["share_of_time"]["happy"] > 0.9
+    page = (out / "index.html").read_text()
+    assert "data:image/jpeg;base64," in page and "face 0" in page
+    assert (out / "timeline.png").exists() == ("data:image/png;base64," in page)

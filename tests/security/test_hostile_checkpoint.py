@@ -12,7 +12,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from ferkit.train.checkpoint import FORMAT, CheckpointError, load_checkpoint  # noqa: E402
+from ferkit.models.checkpoint import FORMAT, CheckpointError, load_checkpoint  # noqa: E402
 from tests.conftest import make_faces, write_fer2013_csv  # noqa: E402
 
 

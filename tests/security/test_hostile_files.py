@@ -127,7 +127,7 @@ def test_a_full_disk_while_saving_a_checkpoint_says_so(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
     import os
 
-    from ferkit.train.checkpoint import CheckpointError, save_checkpoint
+    from ferkit.models.checkpoint import CheckpointError, save_checkpoint
 
     path = tmp_path / "last.pt"
     save_checkpoint(path, {"w": torch.zeros(3)})
@@ -145,7 +145,7 @@ def test_a_full_disk_while_saving_a_checkpoint_says_so(tmp_path, monkeypatch):
 
 def test_torchs_short_write_message_becomes_disk_full(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
-    from ferkit.train.checkpoint import CheckpointError, save_checkpoint
+    from ferkit.models.checkpoint import CheckpointError, save_checkpoint
 
     def short_write(*args, **kwargs):
         raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 1024 vs 980")

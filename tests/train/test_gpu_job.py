@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ferkit.train.checkpoint import load_checkpoint, model_from_checkpoint
+from ferkit.models.checkpoint import load_checkpoint, model_from_checkpoint
 from ferkit.train.job import plan_epochs, unpack_members
 
 ROOT = Path(__file__).resolve().parents[2]

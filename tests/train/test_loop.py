@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from ferkit.models.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 from ferkit.train import TrainingDiverged, recipe_config, train
 from ferkit.train.balance import class_weights, epoch_indices
-from ferkit.train.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 from ferkit.train.mining import mine_and_finetune
 from ferkit.train.targets import DatasetUnsuitable
 

@@ -20,8 +20,8 @@ from ferkit.data.teacher import (
     write_teacher,
 )
 from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS
+from ferkit.models.checkpoint import load_checkpoint
 from ferkit.train import train
-from ferkit.train.checkpoint import load_checkpoint
 from ferkit.train.loop import distillation_loss, soft_cross_entropy, tempered
 from tests.train.conftest import tiny_faces
 

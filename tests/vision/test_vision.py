@@ -23,9 +23,14 @@ def test_crop_of_the_exact_box_gives_back_the_face():
 
 
 def test_crop_near_the_border_is_padded_not_shifted():
+    """A box hanging off the left and bottom edges: the visible part stays where the box puts it."""
     scene = np.zeros((100, 100), np.uint8)
-    crop = crop_face(scene, FaceBox(-20, 70, 60, 60, 1.0))
+    scene[70:, :40] = 200  # exactly the part of the box inside the image
+    scene[70:, 38:40] = 90  # its right-hand edge, which must land at the crop's right-hand edge
+    crop = crop_face(scene, FaceBox(-20, 70, 60, 60, 1.0), 1.0)
     assert crop.shape == (48, 48)
+    assert crop[:20, 20:44].min() == 200  # the visible part fills the top right of the crop...
+    assert crop[:20, 46:].max() < 200  # ...up to the box's right-hand edge (not shifted inwards)
 
 
 def test_detector_finds_nothing_in_a_plain_image():

@@ -27,8 +27,7 @@ err_console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for
 DataPath = Annotated[
     Path,
     typer.Argument(
-        help="fer2013.csv, fer2013.tar.gz, icml_face_data.csv, "
-        "train.csv, a Kaggle .zip, or image folders train|test/<class>/"
+        help="FER2013 in any layout `ferkit data layouts` lists (fer2013.csv, fer2013.tar.gz, image folders, ...)"
     ),
 ]
 FerplusOpt = Annotated[Optional[Path], typer.Option("--ferplus", help="fer2013new.csv to join (FER+ votes)")]  # noqa: UP045

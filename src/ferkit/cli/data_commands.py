@@ -60,6 +60,19 @@ def data_pack(
     console.print(f"wrote {written} ({written.stat().st_size / 2**20:.1f} MiB, splits {splits})")
 
 
+@command("layouts", data_app)
+def data_layouts() -> None:
+    """The dataset layouts ferkit reads, in the order a path is tried."""
+    from ferkit.data.layouts import LAYOUTS
+
+    table = Table(title="FER2013 layouts (a path is read by the first that matches)")
+    table.add_column("layout")
+    table.add_column("what it is")
+    for entry in LAYOUTS:
+        table.add_row(entry.name, entry.description)
+    console.print(table)
+
+
 @command("download", data_app)
 def data_download(dest: Annotated[Path, typer.Option(help="folder to download into")] = Path("data/fer2013")) -> None:
     """Download FER2013 from Kaggle with the official client (needs your Kaggle credentials)."""

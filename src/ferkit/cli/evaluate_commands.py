@@ -83,18 +83,10 @@ def inspect_command(
     out: Annotated[Path, typer.Option(help="the PNG to write")] = Path("inspect.png"),
 ) -> None:
     """Feature maps of one layer for a face, and a Grad-CAM overlay of where the net looked."""
-    from ferkit.data.images import read_face_image
-    from ferkit.evaluate.inspect import conv_layer_names, draw_inspection, feature_maps, grad_cam
-    from ferkit.train.checkpoint import load_checkpoint, model_from_checkpoint
+    from ferkit.evaluate.inspect import inspect_face
 
-    state = load_checkpoint(model)
-    face = read_face_image(image)
-    net = model_from_checkpoint(state).float()
-    layer = layer or conv_layer_names(net)[-1]
-    maps = feature_maps(net, face, layer)
-    cam, target = grad_cam(net, face, layer)
-    path = draw_inspection(face, maps, cam, layer, state["class_names"][target], out)
-    console.print(f"wrote {path} (top class: {state['class_names'][target]})")
+    path, top = inspect_face(model, image, out, layer)
+    console.print(f"wrote {path} (top class: {top})")
 
 
 @command("plot-run")
@@ -114,11 +106,9 @@ def calibrate_judge_command(
 ) -> None:
     """Fit fair per-expression round scoring on PublicTest faces in webcam-like frames; store it in the model."""
     from ferkit.infer.judge_fit import fit_on_webcam_frames, write_judge
+    from ferkit.weights import resolve_model
 
-    if model == "default":
-        from ferkit.weights import default_model_path
-
-        model = str(default_model_path())
+    model = str(resolve_model(model))
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from ferkit.cli.common import DetectorOpt, _fail, command, console, err_console
+from ferkit.errors import DataError
 
 
 @command("predict")
@@ -22,11 +24,16 @@ def predict_command(
     webcam: Annotated[Optional[int], typer.Option(help="read this camera (0: the first) instead of files")] = None,  # noqa: UP045
     stride: Annotated[int, typer.Option(help="videos: analyse every N-th frame")] = 1,
     smoothing: Annotated[float, typer.Option(help="videos: weight of the past in the moving average, 0-1")] = 0.6,
+    start: Annotated[float, typer.Option(help="videos: begin at this second")] = 0.0,
+    end: Annotated[Optional[float], typer.Option(help="videos: stop after this second")] = None,  # noqa: UP045
+    timeline: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="videos: write each face's expressions over time here (csv, json, png, html); resumes"),
+    ] = None,
 ) -> None:
     """Find every face in photos, videos or a webcam and name its expression (onnxruntime; no torch needed)."""
     import cv2
 
-    from ferkit.data import DataError
     from ferkit.data.images import IMAGE_SUFFIXES
     from ferkit.infer import Recognizer
     from ferkit.infer.annotate import annotate
@@ -55,14 +62,15 @@ def predict_command(
             raise _fail(f"{path}: no images or videos in this folder")
         files += media
     recognizer = Recognizer(model, detector)
+    options = VideoOptions(stride, smoothing, start, end, timeline)
     failed = False
     unreadable: list[Path] = []
     names = OutputNames(out) if out is not None else None
     if webcam is not None:
-        failed = not _predict_video(recognizer, webcam, names, as_json, stride, smoothing)
+        failed = not _predict_video(recognizer, webcam, names, as_json, options)
     for file in files:
         if file.suffix.lower() in VIDEO_SUFFIXES:
-            failed |= not _predict_video(recognizer, file, names, as_json, stride, smoothing)
+            failed |= not _predict_video(recognizer, file, names, as_json, options)
             continue
         try:
             image = read_image(file)
@@ -90,50 +98,53 @@ def predict_command(
         raise typer.Exit(2)
 
 
-def _predict_video(recognizer, source, names, as_json: bool, stride: int, smoothing: float) -> bool:
-    """One video file or camera: per-frame results, smoothed; an annotated .mp4 with --out. False on error."""
+@dataclass(frozen=True)
+class VideoOptions:
+    stride: int = 1
+    smoothing: float = 0.6
+    start: float = 0.0
+    end: float | None = None
+    timeline: Path | None = None  # a folder for timeline.csv, summary.json, timeline.png, index.html
+
+
+def _predict_video(recognizer, source, names, as_json: bool, options: VideoOptions) -> bool:
+    """One video file or camera, streamed: per-frame results, smoothed; an annotated .mp4 with --out, a
+    timeline with --timeline (resumed after its last complete frame). False on error."""
     from collections import Counter
 
-    import cv2
-
-    from ferkit.data import DataError
     from ferkit.infer.annotate import annotate
-    from ferkit.infer.video import read_video, track_video
+    from ferkit.infer.timeline import TimelineWriter
+    from ferkit.infer.video import read_video, track_video, video_length
 
     name = f"camera {source}" if isinstance(source, int) else str(source)
     window = isinstance(source, int) and _has_display()
     live = isinstance(source, int) and not window and not as_json
-    writer = None
+    total, fps = (0, 30.0) if isinstance(source, int) else video_length(source)
+    end = options.end if options.end is not None else (total / fps if total else None)
+    timeline = None
+    if options.timeline is not None:
+        span = None if end is None else end - options.start
+        timeline = TimelineWriter(options.timeline, recognizer.class_names, duration_s=span, resume=True)
+        if timeline.start_frame and not as_json:
+            console.print(f"{name}: resuming the timeline in {options.timeline} at frame {timeline.start_frame}")
+    first = timeline.start_frame if timeline else 0
+    frames_in = read_video(source, options.stride, start_s=options.start, end_s=options.end, first_frame=first)
     labels: dict[int, Counter] = {}
-    frames = 0
+    frames, video_out = 0, _VideoOut(names, source, options.stride)
+    bar = _progress(name, None if not total or as_json or live else _frames_to_do(total, fps, options, first))
     try:
-        for frame, tracks in track_video(recognizer, read_video(source, stride), smoothing):
-            frames += 1
-            for t in tracks:
-                labels.setdefault(t.track_id, Counter())[t.label] += 1
-            if live:  # a camera with no window to show it in: one line per frame
-                found = ", ".join(f"face {t.track_id}: {t.label} {t.probabilities[t.label]:.0%}" for t in tracks)
-                console.print(f"{frame.seconds:7.2f} s  {found or 'no face'}")
-            if as_json:
-                faces = [t.to_dict() for t in tracks]
-                print(
-                    json.dumps(
-                        {"video": name, "frame": frame.index, "seconds": round(frame.seconds, 3), "faces": faces}
-                    )
-                )
-            if names is not None or window:
-                drawn = annotate(frame.image, [t.prediction for t in tracks])
-            if names is not None:
-                if writer is None:
-                    names.folder.mkdir(parents=True, exist_ok=True)
-                    target = names.name_for("webcam" if isinstance(source, int) else source, ".annotated.mp4")
-                    height, width = drawn.shape[:2]
-                    fourcc = cv2.VideoWriter_fourcc(*"mp4v")
-                    writer = cv2.VideoWriter(str(target), fourcc, 25.0 / stride, (width, height))
-                writer.write(drawn)
-            if window:
-                cv2.imshow("ferkit (q quits)", drawn)
-                if cv2.waitKey(1) & 0xFF == ord("q"):
+        with bar:
+            for frame, tracks in track_video(recognizer, frames_in, options.smoothing):
+                frames += 1
+                for t in tracks:
+                    labels.setdefault(t.track_id, Counter())[t.label] += 1
+                _report_frame(name, frame, tracks, as_json, live)
+                drawn = annotate(frame.image, [t.prediction for t in tracks]) if names or window or timeline else None
+                video_out.write(drawn)
+                if timeline is not None:
+                    timeline.write(frame.index, frame.seconds, tracks, drawn)
+                bar.advance()
+                if window and _show(drawn):
                     break
     except DataError as e:
         err_console.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
@@ -141,19 +152,109 @@ def _predict_video(recognizer, source, names, as_json: bool, stride: int, smooth
     except KeyboardInterrupt:
         pass
     finally:
-        if writer is not None:
-            writer.release()
+        video_out.close()
+    if timeline is not None:
+        timeline.close()
+        if not as_json:
+            console.print(f"  timeline: {options.timeline / 'index.html'}")
     if not as_json:
-        if frames == 0:
-            console.print(f"{name}: no frames could be read")
-        elif not labels:
-            console.print(f"{name}: {frames} frames, no face found")
-        else:
-            summary = ", ".join(
-                f"face {k}: mostly {c.most_common(1)[0][0]} ({sum(c.values())} frames)" for k, c in labels.items()
-            )
-            console.print(f"{name}: {frames} frames; {summary}")
+        _print_video_summary(name, frames, labels)
     return frames > 0
+
+
+def _frames_to_do(total: int, fps: float, options: VideoOptions, first: int) -> int:
+    start = max(first, round(options.start * fps))
+    stop = total if options.end is None else min(total, round(options.end * fps) + 1)
+    return max(0, -(-(stop - start) // options.stride))
+
+
+class _progress:
+    """A transient bar with frames/s and time left on stderr (nothing when `total` is None)."""
+
+    def __init__(self, name: str, total: int | None) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = None
+        if total:
+            self.bar = Progress(TextColumn(name), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("{task.fields[fps]}"),
+                                TimeRemainingColumn(), console=err_console, transient=True)  # fmt: skip
+            self.task = self.bar.add_task(name, total=total, fps="")
+        self.started = 0.0
+        self.done = 0
+
+    def __enter__(self):
+        import time
+
+        self.started = time.perf_counter()
+        if self.bar is not None:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def advance(self) -> None:
+        import time
+
+        self.done += 1
+        if self.bar is not None:
+            rate = self.done / max(1e-9, time.perf_counter() - self.started)
+            self.bar.update(self.task, advance=1, fps=f"{rate:.1f} frames/s")
+
+
+class _VideoOut:
+    """The annotated .mp4 of --out, opened at the first frame (its size is known then)."""
+
+    def __init__(self, names, source, stride: int) -> None:
+        self.names, self.source, self.stride, self.writer = names, source, stride, None
+
+    def write(self, drawn) -> None:
+        import cv2
+
+        if self.names is None or drawn is None:
+            return
+        if self.writer is None:
+            self.names.folder.mkdir(parents=True, exist_ok=True)
+            target = self.names.name_for("webcam" if isinstance(self.source, int) else self.source, ".annotated.mp4")
+            height, width = drawn.shape[:2]
+            self.writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), 25.0 / self.stride,
+                                          (width, height))  # fmt: skip
+        self.writer.write(drawn)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.release()
+
+
+def _report_frame(name: str, frame, tracks, as_json: bool, live: bool) -> None:
+    if live:  # a camera with no window to show it in: one line per frame
+        found = ", ".join(f"face {t.track_id}: {t.label} {t.probabilities[t.label]:.0%}" for t in tracks)
+        console.print(f"{frame.seconds:7.2f} s  {found or 'no face'}")
+    if as_json:
+        faces = [t.to_dict() for t in tracks]
+        print(json.dumps({"video": name, "frame": frame.index, "seconds": round(frame.seconds, 3), "faces": faces}))
+
+
+def _show(drawn) -> bool:
+    """Show a frame in the window; True when the user pressed q."""
+    import cv2
+
+    cv2.imshow("ferkit (q quits)", drawn)
+    return cv2.waitKey(1) & 0xFF == ord("q")
+
+
+def _print_video_summary(name: str, frames: int, labels: dict) -> None:
+    if frames == 0:
+        console.print(f"{name}: no frames could be read")
+    elif not labels:
+        console.print(f"{name}: {frames} frames, no face found")
+    else:
+        summary = ", ".join(
+            f"face {k}: mostly {c.most_common(1)[0][0]} ({sum(c.values())} frames)" for k, c in labels.items()
+        )
+        console.print(f"{name}: {frames} frames; {summary}")
 
 
 def _has_display() -> bool:

@@ -14,13 +14,13 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
 from ferkit.data.faceset import FaceSet
+from ferkit.files import atomic_write
 
 # Bump when a reader's output for the same bytes changes, so old entries are ignored.
 CACHE_FORMAT = 3
@@ -71,20 +71,6 @@ def content_key(parts: Iterable[str]) -> str:
     for part in parts:
         h.update(b"\0" + part.encode())
     return h.hexdigest()[:32]
-
-
-def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write through a temp file in the same folder, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 _ARRAYS = ("faces", "labels", "split_codes", "row_index", "votes")

@@ -7,27 +7,19 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
-from ferkit.data.archive import is_archive, read_csv_from_archive
 from ferkit.data.cache import cache_dir, content_key, file_digest, load_cached, save_cached
-from ferkit.data.csv_reader import parse_csv_buffer, read_csv_file
 from ferkit.data.errors import DataError
 from ferkit.data.faceset import FaceSet
 from ferkit.data.ferplus import join_ferplus
-from ferkit.data.folders import list_images, looks_like_image_folders, read_image_folders
-from ferkit.data.pack import is_pack, read_pack
+from ferkit.data.layouts import layout_of
 
 _GIVEN_PATH = "\x00path\x00"  # stands for the path a cached dataset is loaded from, in its stored source
-_DIRECTORY_FILES = ("fer2013.csv", "icml_face_data.csv", "fer2013.tar.gz", "train.csv")
 
 
 def load_faces(path: str | Path, *, ferplus: str | Path | None = None, cache: bool = True) -> FaceSet:
     """Read FER2013 in any supported layout; join FER+ votes when `ferplus` names fer2013new.csv.
 
-    Layouts: fer2013.csv, fer2013.tar.gz, Kaggle's competition .zip, icml_face_data.csv, train.csv
-    (+ test.csv beside it), image folders train|test/<class>/*, and ferkit packs (*.ferpack.xz). A
-    directory holding one of the files is read as that file.
+    The layouts and the order they are tried in: `ferkit.data.layouts.LAYOUTS`.
     """
     path = Path(path).expanduser()
     if not path.exists():
@@ -60,22 +52,7 @@ def load_faces(path: str | Path, *, ferplus: str | Path | None = None, cache: bo
 
 def _sources(path: Path) -> list[Path]:
     """The files whose content defines the dataset (for the cache key)."""
-    if path.is_file():
-        siblings = [path.with_name("test.csv")] if path.name == "train.csv" else []
-        return [path, *[s for s in siblings if s.is_file()]]
-    if looks_like_image_folders(path):
-        return [file for file, _, _ in list_images(path)]
-    for name in _DIRECTORY_FILES:
-        if (path / name).is_file():
-            return _sources(path / name)
-    if (path / "test.csv").is_file():
-        return [path / "test.csv"]
-    raise DataError(
-        path,
-        "no FER2013 data found; expected one of "
-        + ", ".join(_DIRECTORY_FILES)
-        + ", test.csv, or image folders train/<class>/ and test/<class>/",
-    )
+    return layout_of(path).sources(path)
 
 
 def _source_digest(sources: list[Path]) -> str:
@@ -91,34 +68,5 @@ def _source_digest(sources: list[Path]) -> str:
 
 
 def _read(path: Path, sources: list[Path], ferplus: Path | None) -> FaceSet:
-    if is_pack(path):
-        faces = read_pack(path)
-    elif path.is_dir() and looks_like_image_folders(path):
-        faces = read_image_folders(path)
-    else:
-        faces = _read_csv_sources(sources)
+    faces = layout_of(path).read(path, sources)
     return join_ferplus(faces, ferplus) if ferplus is not None else faces
-
-
-def _read_csv_sources(sources: list[Path]) -> FaceSet:
-    sets = []
-    for source in sources:
-        if is_archive(source):
-            data, member = read_csv_from_archive(source)
-            default = "Test" if member.endswith("test.csv") else "Training"
-            sets.append(parse_csv_buffer(np.frombuffer(data, np.uint8), f"{source}:{member}", default_split=default))
-        else:
-            default = "Test" if source.name == "test.csv" else "Training"
-            sets.append(read_csv_file(source, default_split=default))
-    if len(sets) == 1:
-        return sets[0]
-    return _concat(sets)
-
-
-def _concat(sets: list[FaceSet]) -> FaceSet:
-    return FaceSet(
-        faces=np.concatenate([s.faces for s in sets]),
-        labels=np.concatenate([s.labels for s in sets]),
-        split_codes=np.concatenate([s.split_codes for s in sets]),
-        source=" + ".join(s.source for s in sets),
-    )

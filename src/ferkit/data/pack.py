@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ferkit.data.cache import atomic_write
 from ferkit.data.errors import DataError
 from ferkit.data.faceset import FaceSet
 from ferkit.errors import BadInput
+from ferkit.files import atomic_write
 from ferkit.labels import SPLITS, split_name
 
 PACK_SUFFIX = ".ferpack.xz"

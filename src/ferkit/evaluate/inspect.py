@@ -87,3 +87,18 @@ def draw_inspection(
     fig.savefig(out, dpi=100)
     plt.close(fig)
     return out
+
+
+def inspect_face(checkpoint: Path, image: Path, out: Path, layer: str | None = None) -> tuple[Path, str]:
+    """Feature maps of `layer` (default: the last conv) and Grad-CAM for one face image: (PNG, top class)."""
+    from ferkit.data.images import read_face_image
+    from ferkit.models.checkpoint import load_checkpoint, model_from_checkpoint
+
+    state = load_checkpoint(checkpoint)
+    face = read_face_image(image)
+    net = model_from_checkpoint(state).float()
+    layer = layer or conv_layer_names(net)[-1]
+    maps = feature_maps(net, face, layer)
+    cam, target = grad_cam(net, face, layer)
+    top = state["class_names"][target]
+    return draw_inspection(face, maps, cam, layer, top, out), top

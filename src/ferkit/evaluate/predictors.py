@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ferkit.errors import ModelError
+from ferkit.weights import resolve_model
 from ferkit.weights.onnx_classifier import OnnxClassifier
 
 
@@ -25,7 +25,7 @@ class CheckpointPredictor:
     def __init__(self, path: Path, *, batch_size: int = 512) -> None:
         import torch
 
-        from ferkit.train.checkpoint import load_checkpoint, model_from_checkpoint
+        from ferkit.models.checkpoint import load_checkpoint, model_from_checkpoint
 
         state = load_checkpoint(path)
         self.model = model_from_checkpoint(state)
@@ -51,15 +51,7 @@ class OnnxPredictor(OnnxClassifier):
 
 def load_predictor(model: str | Path) -> Predictor:
     """A .pt checkpoint, a run directory (its best.pt), an .onnx file, or 'default' (the shipped model)."""
-    if str(model) == "default":
-        from ferkit.weights import default_model_path
-
-        return OnnxPredictor(default_model_path())
-    path = Path(model)
-    if path.is_dir():
-        path = path / "best.pt"
-    if not path.is_file():
-        raise ModelError(f"{path}: no such model file (a .pt checkpoint or an .onnx export)")
+    path = resolve_model(model)
     if path.suffix.lower() == ".onnx":
         return OnnxPredictor(path)
     return CheckpointPredictor(path)

@@ -14,7 +14,7 @@ from ferkit.evaluate.calibration import apply_temperature, fit_temperature
 from ferkit.evaluate.metrics import summary_metrics
 from ferkit.evaluate.predictors import Predictor, load_predictor
 from ferkit.evaluate.tta import tta_views
-from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, split_name
+from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, SELECT_SPLIT, split_name
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def evaluate(
     model: str | Path,
     data: str | Path,
     *,
-    split: str = "PublicTest",
+    split: str = SELECT_SPLIT,
     tta: str = "none",
     ferplus: str | Path | None = None,
     calibrate: bool = False,
@@ -69,12 +69,12 @@ def evaluate(
     probs = predict_with_tta(predictor, faces, tta)
     extra: dict[str, Any] = {}
     if calibrate:
-        select_faces, select_labels = split_with_labels(dataset, "PublicTest", predictor.class_names)
-        select_probs = probs if split == "PublicTest" else predict_with_tta(predictor, select_faces, tta)
+        select_faces, select_labels = split_with_labels(dataset, SELECT_SPLIT, predictor.class_names)
+        select_probs = probs if split == SELECT_SPLIT else predict_with_tta(predictor, select_faces, tta)
         temperature = fit_temperature(np.log(np.clip(select_probs, 1e-12, 1)), select_labels)
         extra = {
             "temperature": temperature,
-            "temperature_fitted_on": "PublicTest",
+            "temperature_fitted_on": SELECT_SPLIT,
             "ece_before_temperature": summary_metrics(labels, probs, predictor.class_names)["ece"],
         }
         probs = apply_temperature(probs, temperature)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ferkit.errors import UnknownName
-from ferkit.face_size import FACE_SIZE
+from ferkit.face_size import CROP_PAD, FACE_SIZE
 
 TTA_MODES = ("none", "flip", "tencrop")
-_PAD = 4
+_PAD = CROP_PAD
 # Five 48×48 windows of the face padded by 4 (edge-replicated): the same shifts training's random
 # crop makes, so every view looks like something the network saw.
 _OFFSETS = ((_PAD, _PAD), (0, 0), (0, 2 * _PAD), (2 * _PAD, 0), (2 * _PAD, 2 * _PAD))

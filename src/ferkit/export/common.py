@@ -11,7 +11,8 @@ import torch
 
 from ferkit.errors import ModelError
 from ferkit.face_size import FACE_SIZE
-from ferkit.train.checkpoint import load_checkpoint, model_from_checkpoint
+from ferkit.labels import SELECT_SPLIT
+from ferkit.models.checkpoint import load_checkpoint, model_from_checkpoint
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def model_metadata(state: dict[str, Any]) -> dict[str, Any]:
         "class_names": list(state["class_names"]),
         "model_name": state["model_name"],
         "trained_epoch": state["epoch"],
-        "selected_on": state.get("selected_on", "PublicTest"),
+        "selected_on": state.get("selected_on", SELECT_SPLIT),
         "code_version": state.get("code_version", ""),
     }
 

@@ -21,8 +21,9 @@ from ferkit.evaluate.run import split_with_labels
 from ferkit.export.common import ExportReport, checked_report, float_model, random_faces
 from ferkit.export.onnx_export import write_onnx
 from ferkit.labels import SELECT_SPLIT
+from ferkit.models.checkpoint import code_version
 from ferkit.models.predict import predict_logits
-from ferkit.train.checkpoint import code_version
+from ferkit.weights import resolve_model
 
 
 class EnsembleNet(nn.Module):
@@ -96,11 +97,9 @@ def _provenance(c: MemberChoice) -> dict[str, Any]:
 
 
 def _resolve(member: str | Path) -> Path:
-    path = Path(member)
-    if path.is_dir():
-        path = path / "best.pt"
-    if not path.is_file():
-        raise BadInput(f"{path}: no such checkpoint (an ensemble member is a .pt file or a run directory)")
+    path = resolve_model(member)
+    if path.suffix.lower() == ".onnx":
+        raise BadInput(f"{path}: an ensemble member is a training checkpoint (.pt) or a run directory")
     return path
 
 

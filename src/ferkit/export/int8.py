@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ferkit.errors import DatasetUnsuitable, ModelError, UnknownName
-from ferkit.labels import SELECT_SPLIT
+from ferkit.labels import REPORT_SPLIT, SELECT_SPLIT, TRAIN_SPLIT
 
 MAX_INT8_DROP = 0.01  # int8 may cost at most one point of PublicTest accuracy
 
@@ -86,7 +86,7 @@ class Int8Comparison:
 
 def calibration_faces(faces, count: int = 512, seed: int = 0) -> np.ndarray:
     """A fixed random draw of Training faces: int8 ranges never see a test split."""
-    training = faces.split("Training")
+    training = faces.split(TRAIN_SPLIT)
     if len(training.labels) == 0:
         raise DatasetUnsuitable(f"{faces.source}: no Training faces to calibrate int8 on")
     pick = np.random.default_rng(seed).choice(len(training.labels), min(count, len(training.labels)), replace=False)
@@ -118,7 +118,7 @@ def export_int8(checkpoint: str | Path, out: str | Path, faces, fmt: str) -> Int
         rows = {}
         for name, path in (("fp32", fp32), ("int8", out)):
             row: dict[str, float | None] = {}
-            for split in ("PublicTest", "PrivateTest"):
+            for split in (SELECT_SPLIT, REPORT_SPLIT):
                 part = faces.split(split)
                 labelled = len(part.labels) > 0 and bool((part.labels >= 0).all())
                 predicted = probabilities(path, np.asarray(part.faces)).argmax(1) if labelled else None

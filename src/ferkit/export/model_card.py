@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ferkit.evaluate.run import evaluate
-from ferkit.train.checkpoint import load_checkpoint
+from ferkit.labels import REPORT_SPLIT, SELECT_SPLIT
+from ferkit.models.checkpoint import load_checkpoint
 
 
 def write_model_card(checkpoint: str | Path, exported: str | Path, data: str | Path, *, command: str) -> Path:
@@ -16,7 +17,7 @@ def write_model_card(checkpoint: str | Path, exported: str | Path, data: str | P
     state = load_checkpoint(checkpoint)
     exported = Path(exported)
     results: dict[str, Any] = {}
-    for split in ("PublicTest", "PrivateTest"):
+    for split in (SELECT_SPLIT, REPORT_SPLIT):
         for tta in ("none", "flip"):
             m = evaluate(exported, data, split=split, tta=tta).metrics
             results[f"{split}/{tta}"] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n": m["n"]}

@@ -6,9 +6,11 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+import ferkit
 from ferkit.errors import BadInput
 from ferkit.game import api, play
 from ferkit.game.analysis import Analyser
@@ -18,6 +20,7 @@ from ferkit.game.settings import ServerSettings
 from ferkit.infer import Recognizer
 
 STATIC = Path(__file__).parent / "static"
+SWAGGER = "/static/vendor/swagger-ui"  # scripts/vendor_npm.sh swagger-ui-dist (see its VERSION file)
 
 
 def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer | None = None) -> FastAPI:
@@ -26,7 +29,9 @@ def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer
     app = FastAPI(
         title="ferkit",
         summary="Facial expression recognition: the REST API and the Best Actor game",
-        version="0.1.0",
+        version=ferkit.__version__,
+        docs_url=None,  # served below from vendored files: FastAPI's default loads them from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.recognizer = recognizer or Recognizer(settings.model, settings.detector)
@@ -52,6 +57,17 @@ def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer
         if not 1 <= limit <= 100:
             raise HTTPException(400, "limit must be between 1 and 100")
         return request.app.state.leaderboard.snapshot(limit)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI from the package's own copy (static/vendor/swagger-ui): it works offline."""
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="ferkit API",
+            swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+        )
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ferkit.errors import ModelError
+from ferkit.labels import SELECT_SPLIT
 
 METADATA_KEY = "judge_calibration"
 FORMAT = "ferkit-judge-v1"
@@ -33,7 +34,7 @@ class JudgeCalibration:
     """Per class, the knots (probability, score) of an increasing piecewise-linear curve."""
 
     knots: dict[str, tuple[tuple[float, float], ...]]
-    fitted_on: str = "PublicTest"
+    fitted_on: str = SELECT_SPLIT
 
     def score(self, target: str, probability: float) -> float:
         """0-100 for a held target probability; a class without a curve keeps the raw probability ×100."""

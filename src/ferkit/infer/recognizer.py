@@ -13,6 +13,7 @@ from ferkit.vision.crop import crop_face
 from ferkit.vision.detect import FaceBox
 from ferkit.vision.detectors import DEFAULT_DETECTOR, FaceDetector, create_detector
 from ferkit.vision.stop import StopSignal
+from ferkit.weights import resolve_model
 from ferkit.weights.onnx_classifier import OnnxClassifier
 
 
@@ -49,11 +50,7 @@ class Recognizer:
         *,
         level_eyes: bool = False,
     ) -> None:
-        if str(model) == "default":
-            from ferkit.weights import default_model_path
-
-            model = default_model_path()
-        self.classifier = OnnxClassifier(model)
+        self.classifier = OnnxClassifier(resolve_model(model))
         self.class_names = self.classifier.class_names
         # the model's own judge curves (ferkit calibrate-judge), or None: raw probabilities then
         raw_judge = self.classifier.metadata.get(METADATA_KEY)

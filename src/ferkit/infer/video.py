@@ -23,22 +23,40 @@ class VideoFrame:
     image: np.ndarray
 
 
-def read_video(source: str | Path | int, stride: int = 1) -> Iterator[VideoFrame]:
-    """Frames of a video file, or of a camera when `source` is its index; every `stride`-th frame."""
+def read_video(
+    source: str | Path | int, stride: int = 1, *, start_s: float = 0.0, end_s: float | None = None, first_frame: int = 0
+) -> Iterator[VideoFrame]:
+    """Frames of a video file, or of a camera when `source` is its index: every `stride`-th frame from
+    `start_s` (or frame `first_frame`, whichever is later) up to `end_s`. One frame in memory at a time;
+    skipped frames are grabbed, not decoded into images."""
     capture = cv2.VideoCapture(source if isinstance(source, int) else str(source))
     if not capture.isOpened():
         what = f"camera {source}" if isinstance(source, int) else str(source)
         raise DataError(what, "cannot open it as a video" if not isinstance(source, int) else "no such camera")
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
-    index = 0
+    index = max(first_frame, round(start_s * fps))
+    if index and not isinstance(source, int):
+        capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+    last = None if end_s is None else round(end_s * fps)
     try:
-        while True:
-            ok, image = capture.read()
-            if not ok:
-                return
-            if index % stride == 0:
+        while last is None or index <= last:
+            if (index - first_frame) % stride == 0:
+                ok, image = capture.read()
+                if not ok:
+                    return
                 yield VideoFrame(index, index / fps, image)
+            elif not capture.grab():
+                return
             index += 1
+    finally:
+        capture.release()
+
+
+def video_length(source: str | Path) -> tuple[int, float]:
+    """(frame count, frames per second) from the file's header (0 frames when it does not say)."""
+    capture = cv2.VideoCapture(str(source))
+    try:
+        return int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0), capture.get(cv2.CAP_PROP_FPS) or 30.0
     finally:
         capture.release()
 

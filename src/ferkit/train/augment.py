@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from ferkit.errors import UnknownName
+from ferkit.face_size import CROP_PAD
 
 
 def _rand(n: int, g: torch.Generator | None, device: torch.device) -> torch.Tensor:
@@ -196,9 +197,9 @@ POLICIES: dict[str, AugmentPolicy] = {
     "seed": AugmentPolicy(flip=0.5, affine_p=1.0, rotate_deg=10, shift=0.1, zoom=0.1, shear_deg=10,
                           circle_mask_p=0.2),
     # Light and fast: crops, flips, small affine, erasing.
-    "light": AugmentPolicy(flip=0.5, crop_pad=4, affine_p=0.5, rotate_deg=10, zoom=0.1, erase_p=0.25),
+    "light": AugmentPolicy(flip=0.5, crop_pad=CROP_PAD, affine_p=0.5, rotate_deg=10, zoom=0.1, erase_p=0.25),
     # Heavy, for long GPU schedules.
-    "strong": AugmentPolicy(flip=0.5, crop_pad=4, affine_p=0.8, rotate_deg=15, shift=0.05, zoom=0.15,
+    "strong": AugmentPolicy(flip=0.5, crop_pad=CROP_PAD, affine_p=0.8, rotate_deg=15, shift=0.05, zoom=0.15,
                             shear_deg=8, blur_p=0.1, noise_p=0.1, erase_p=0.5, mixup_alpha=0.2,
                             cutmix_alpha=1.0, mix_p=0.5),
 }  # fmt: skip

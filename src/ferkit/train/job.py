@@ -25,8 +25,8 @@ import torch
 from ferkit.data import load_faces
 from ferkit.data.teacher import Teacher, faceset_digest, taught_rows, write_teacher
 from ferkit.labels import SELECT_SPLIT, SPLITS, TRAIN_SPLIT
+from ferkit.models.checkpoint import FORMAT, load_checkpoint, model_from_checkpoint
 from ferkit.models.predict import predict_logits
-from ferkit.train.checkpoint import FORMAT, load_checkpoint, model_from_checkpoint
 from ferkit.train.config import recipe_config
 from ferkit.train.distributed import bf16_supported, resolve_device
 from ferkit.train.loop import train

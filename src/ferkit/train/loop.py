@@ -17,11 +17,12 @@ from torch import nn
 from ferkit.data import load_faces
 from ferkit.data.teacher import aligned_teacher, read_teacher
 from ferkit.errors import BadInput, TrainingDiverged, UnknownName
+from ferkit.labels import SELECT_SPLIT
 from ferkit.models import create_model
+from ferkit.models.checkpoint import CheckpointError, code_version, load_checkpoint, save_checkpoint
 from ferkit.models.predict import autocast_context, predict_logits
 from ferkit.train.augment import augment_batch, get_policy
 from ferkit.train.balance import class_weights, epoch_indices
-from ferkit.train.checkpoint import CheckpointError, code_version, load_checkpoint, save_checkpoint
 from ferkit.train.config import TrainConfig
 from ferkit.train.distributed import Runtime, bf16_supported, setup_runtime, teardown_runtime
 from ferkit.train.ema import ModelEMA
@@ -193,7 +194,7 @@ class Trainer:
             "history": self.history,
             "config": self.cfg.to_dict(),
             "code_version": code_version(),
-            "selected_on": "PublicTest",
+            "selected_on": SELECT_SPLIT,
         }
 
     def restore(self, state: dict[str, Any], source: Path) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import torch
 
+from ferkit.models.checkpoint import load_checkpoint
 from ferkit.models.predict import predict_logits
-from ferkit.train.checkpoint import load_checkpoint
 from ferkit.train.config import TrainConfig
 from ferkit.train.distributed import setup_runtime, teardown_runtime
 from ferkit.train.loop import Trainer

@@ -10,9 +10,6 @@ import numpy as np
 from ferkit.face_size import to_face48
 from ferkit.vision.detect import FaceBox, to_gray
 
-# A Haar box is about 0.96× the side of a FER2013 crop of the same face (measured, NOTES.md).
-FER_FRAMING = 1.04
-
 
 def eye_angle(box: FaceBox) -> float:
     """Degrees the eye line is turned from horizontal (0 without landmarks)."""
@@ -22,8 +19,10 @@ def eye_angle(box: FaceBox) -> float:
     return math.degrees(math.atan2(ry - ly, rx - lx))
 
 
-def crop_face(image: np.ndarray, box: FaceBox, framing: float = FER_FRAMING, *, level_eyes: bool = False) -> np.ndarray:
+def crop_face(image: np.ndarray, box: FaceBox, framing: float, *, level_eyes: bool = False) -> np.ndarray:
     """A square crop centred on the box, `framing` times its larger side, edges replicated, as 48×48 uint8.
+
+    `framing` is the detector's own (`detector.fer_framing`): how its boxes relate to FER2013's crops.
 
     With `level_eyes` (and landmarks on the box) the crop is turned about the face centre so the eyes
     lie level, as an upright face in the training data would.

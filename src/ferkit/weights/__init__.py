@@ -20,5 +20,19 @@ def default_model_path() -> Path:
     return path
 
 
+def resolve_model(model: str | Path) -> Path:
+    """The file a model argument names: "default" (the shipped ONNX), a run directory (its best.pt), or a file."""
+    if str(model) == "default":
+        return default_model_path()
+    path = Path(model)
+    if path.is_dir():
+        path = path / "best.pt"
+    if not path.is_file():
+        from ferkit.weights.onnx_classifier import ModelFileError  # (onnxruntime loads only when needed)
+
+        raise ModelFileError(f"{path}: no such model file (a .pt checkpoint, a run directory, an .onnx, or default)")
+    return path
+
+
 def default_model_card() -> dict:
     return json.loads(Path(str(resources.files(__name__).joinpath(DEFAULT_CARD))).read_text())

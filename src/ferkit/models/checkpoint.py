@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 import ferkit
-from ferkit.data.cache import atomic_write
 from ferkit.errors import ModelError
+from ferkit.files import atomic_write
 from ferkit.models import create_model
 
 FORMAT = "ferkit-checkpoint-v1"
