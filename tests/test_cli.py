@@ -147,3 +147,12 @@ def test_error_lines_keep_square_brackets(capsys):
 
     _fail("pip install 'ferkit[train]'")
     assert "pip install 'ferkit[train]'" in capsys.readouterr().err
+
+
+def test_an_impossible_port_is_refused_before_anything_starts():
+    from typer.testing import CliRunner
+
+    from ferkit.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--port", "99999"])
+    assert result.exit_code == 2 and "65535" in result.output and "Traceback" not in result.output

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -39,6 +40,7 @@ def predict_command(
     from ferkit.infer.annotate import annotate
     from ferkit.infer.output_names import OutputNames
     from ferkit.infer.video import VIDEO_SUFFIXES
+    from ferkit.infer.video_job import VideoOptions
     from ferkit.vision import read_image
 
     if webcam is None and not paths:
@@ -62,7 +64,7 @@ def predict_command(
             raise _fail(f"{path}: no images or videos in this folder")
         files += media
     recognizer = Recognizer(model, detector)
-    options = VideoOptions(stride, smoothing, start, end, timeline)
+    options = VideoOptions(stride, smoothing, start, end, timeline)  # ferkit.infer.video_job
     failed = False
     unreadable: list[Path] = []
     names = OutputNames(out) if out is not None else None
@@ -98,74 +100,45 @@ def predict_command(
         raise typer.Exit(2)
 
 
-@dataclass(frozen=True)
-class VideoOptions:
-    stride: int = 1
-    smoothing: float = 0.6
-    start: float = 0.0
-    end: float | None = None
-    timeline: Path | None = None  # a folder for timeline.csv, summary.json, timeline.png, index.html
-
-
-def _predict_video(recognizer, source, names, as_json: bool, options: VideoOptions) -> bool:
-    """One video file or camera, streamed: per-frame results, smoothed; an annotated .mp4 with --out, a
-    timeline with --timeline (resumed after its last complete frame). False on error."""
+def _predict_video(recognizer, source, names, as_json: bool, options) -> bool:
+    """One video file or camera, streamed (ferkit.infer.video_job); here only what is printed. False on error."""
     from collections import Counter
 
-    from ferkit.infer.annotate import annotate
-    from ferkit.infer.timeline import TimelineWriter
-    from ferkit.infer.video import read_video, track_video, video_length
+    from ferkit.infer.video_job import VideoJob
 
     name = f"camera {source}" if isinstance(source, int) else str(source)
     window = isinstance(source, int) and _has_display()
     live = isinstance(source, int) and not window and not as_json
-    total, fps = (0, 30.0) if isinstance(source, int) else video_length(source)
-    end = options.end if options.end is not None else (total / fps if total else None)
-    timeline = None
-    if options.timeline is not None:
-        span = None if end is None else end - options.start
-        timeline = TimelineWriter(options.timeline, recognizer.class_names, duration_s=span, resume=True)
-        if timeline.start_frame and not as_json:
-            console.print(f"{name}: resuming the timeline in {options.timeline} at frame {timeline.start_frame}")
-    first = timeline.start_frame if timeline else 0
-    frames_in = read_video(source, options.stride, start_s=options.start, end_s=options.end, first_frame=first)
+    if names is not None:
+        annotated = names.name_for("webcam" if isinstance(source, int) else source, ".annotated.mp4")
+        options = replace(options, annotated=annotated)
     labels: dict[int, Counter] = {}
-    frames, video_out = 0, _VideoOut(names, source, options.stride)
-    bar = _progress(name, None if not total or as_json or live else _frames_to_do(total, fps, options, first))
+    frames, job = 0, None
     try:
-        with bar:
-            for frame, tracks in track_video(recognizer, frames_in, options.smoothing):
+        job = VideoJob(recognizer, source, replace(options, draw=window))
+        if job.first_frame and not as_json:
+            console.print(f"{name}: resuming the timeline in {options.timeline} at frame {job.first_frame}")
+        with _progress(name, None if as_json or live else job.frames_to_do) as bar:
+            for result in job.run():
                 frames += 1
-                for t in tracks:
+                for t in result.tracks:
                     labels.setdefault(t.track_id, Counter())[t.label] += 1
-                _report_frame(name, frame, tracks, as_json, live)
-                drawn = annotate(frame.image, [t.prediction for t in tracks]) if names or window or timeline else None
-                video_out.write(drawn)
-                if timeline is not None:
-                    timeline.write(frame.index, frame.seconds, tracks, drawn)
+                _report_frame(name, result.frame, result.tracks, as_json, live)
                 bar.advance()
-                if window and _show(drawn):
+                if window and _show(result.drawn):
                     break
     except DataError as e:
         err_console.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
+        if job is not None:
+            job.close()
         return False
     except KeyboardInterrupt:
         pass
-    finally:
-        video_out.close()
-    if timeline is not None:
-        timeline.close()
-        if not as_json:
-            console.print(f"  timeline: {options.timeline / 'index.html'}")
+    if job.close() is not None and not as_json:
+        console.print(f"  timeline: {options.timeline / 'index.html'}")
     if not as_json:
         _print_video_summary(name, frames, labels)
     return frames > 0
-
-
-def _frames_to_do(total: int, fps: float, options: VideoOptions, first: int) -> int:
-    start = max(first, round(options.start * fps))
-    stop = total if options.end is None else min(total, round(options.end * fps) + 1)
-    return max(0, -(-(stop - start) // options.stride))
 
 
 class _progress:
@@ -176,16 +149,13 @@ class _progress:
 
         self.bar = None
         if total:
-            self.bar = Progress(TextColumn(name), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.fields[fps]}"),
+            self.bar = Progress(TextColumn(name), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[fps]}"),
                                 TimeRemainingColumn(), console=err_console, transient=True)  # fmt: skip
             self.task = self.bar.add_task(name, total=total, fps="")
         self.started = 0.0
         self.done = 0
 
     def __enter__(self):
-        import time
-
         self.started = time.perf_counter()
         if self.bar is not None:
             self.bar.__enter__()
@@ -196,36 +166,10 @@ class _progress:
             self.bar.__exit__(*exc)
 
     def advance(self) -> None:
-        import time
-
         self.done += 1
         if self.bar is not None:
             rate = self.done / max(1e-9, time.perf_counter() - self.started)
             self.bar.update(self.task, advance=1, fps=f"{rate:.1f} frames/s")
-
-
-class _VideoOut:
-    """The annotated .mp4 of --out, opened at the first frame (its size is known then)."""
-
-    def __init__(self, names, source, stride: int) -> None:
-        self.names, self.source, self.stride, self.writer = names, source, stride, None
-
-    def write(self, drawn) -> None:
-        import cv2
-
-        if self.names is None or drawn is None:
-            return
-        if self.writer is None:
-            self.names.folder.mkdir(parents=True, exist_ok=True)
-            target = self.names.name_for("webcam" if isinstance(self.source, int) else self.source, ".annotated.mp4")
-            height, width = drawn.shape[:2]
-            self.writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), 25.0 / self.stride,
-                                          (width, height))  # fmt: skip
-        self.writer.write(drawn)
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.release()
 
 
 def _report_frame(name: str, frame, tracks, as_json: bool, live: bool) -> None:
