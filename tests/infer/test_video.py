@@ -119,3 +119,25 @@ def test_a_timeline_per_face_streams_resumes_and_honours_start_and_end(tmp_path)
     page = (out / "index.html").read_text()
     assert "data:image/jpeg;base64," in page and "face 0" in page
     assert (out / "timeline.png").exists() == ("data:image/png;base64," in page)
+
+
+def test_detecting_every_third_frame_follows_the_faces_in_between():
+    from ferkit.infer.video import VideoFrame, track_video
+
+    class CountingRecognizer:
+        detections = classifications = 0
+
+        def predict(self, image):
+            self.detections += 1
+            return [prediction(10, 0.9)]
+
+        def classify(self, image, boxes):
+            self.classifications += 1
+            return [FacePrediction(b, prediction(10, 0.8).probabilities) for b in boxes]
+
+    recognizer = CountingRecognizer()
+    frames = (VideoFrame(k, k / 10, np.zeros((100, 200, 3), np.uint8)) for k in range(9))
+    results = list(track_video(recognizer, frames, smoothing=0.0, detect_every=3))
+    assert recognizer.detections == 3 and recognizer.classifications == 6
+    assert all([t.track_id for t in tracks] == [0] for _, tracks in results)  # one face, one identity
+    assert results[1][1][0].probabilities["happy"] == pytest.approx(0.8)  # classified where it was found

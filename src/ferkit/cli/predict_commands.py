@@ -25,6 +25,9 @@ def predict_command(
     webcam: Annotated[Optional[int], typer.Option(help="read this camera (0: the first) instead of files")] = None,  # noqa: UP045
     stride: Annotated[int, typer.Option(help="videos: analyse every N-th frame")] = 1,
     smoothing: Annotated[float, typer.Option(help="videos: weight of the past in the moving average, 0-1")] = 0.6,
+    detect_every: Annotated[
+        int, typer.Option(help="videos: find faces every N-th analysed frame, follow them in between (faster)", min=1)
+    ] = 1,
     start: Annotated[float, typer.Option(help="videos: begin at this second")] = 0.0,
     end: Annotated[Optional[float], typer.Option(help="videos: stop after this second")] = None,  # noqa: UP045
     timeline: Annotated[
@@ -64,7 +67,7 @@ def predict_command(
             raise _fail(f"{path}: no images or videos in this folder")
         files += media
     recognizer = Recognizer(model, detector)
-    options = VideoOptions(stride, smoothing, start, end, timeline)  # ferkit.infer.video_job
+    options = VideoOptions(stride, smoothing, detect_every, start, end, timeline)  # ferkit.infer.video_job
     failed = False
     unreadable: list[Path] = []
     names = OutputNames(out) if out is not None else None

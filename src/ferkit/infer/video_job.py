@@ -23,6 +23,7 @@ from ferkit.infer.video import Track, VideoFrame, read_video, track_video, video
 class VideoOptions:
     stride: int = 1
     smoothing: float = 0.6
+    detect_every: int = 1  # run the detector on every k-th analysed frame; follow the faces in between
     start: float = 0.0
     end: float | None = None
     timeline: Path | None = None  # a folder for timeline.csv, summary.json, timeline.png, index.html
@@ -66,7 +67,7 @@ class VideoJob:
         o = self.options
         frames = read_video(self.source, o.stride, start_s=o.start, end_s=o.end, first_frame=self.first_frame)
         draw = o.draw or o.annotated is not None or self.timeline is not None
-        for frame, tracks in track_video(self.recognizer, frames, o.smoothing):
+        for frame, tracks in track_video(self.recognizer, frames, o.smoothing, o.detect_every):
             drawn = annotate(frame.image, [t.prediction for t in tracks]) if draw else None
             if o.annotated is not None and drawn is not None:
                 self._write_annotated(drawn)
