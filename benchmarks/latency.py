@@ -43,6 +43,20 @@ def frames_per_second(recognizer: Recognizer, frame: np.ndarray, seconds: float 
     return count / (time.perf_counter() - start), len(faces)
 
 
+def stream_frames_per_second(frame: np.ndarray, detect_every: int, frames: int = 150) -> tuple[float, int]:
+    """A stream of `frames` copies of the frame, the face drifting 2 px a frame, through track_video:
+    (frames/s, frames on which the face was followed)."""
+    from ferkit.infer.video import VideoFrame, track_video
+
+    recognizer = Recognizer()
+    recognizer.predict(frame)
+    clip = (VideoFrame(k, k / 25, np.roll(frame, 2 * (k % 40), axis=1)) for k in range(frames))
+    start, followed = time.perf_counter(), 0
+    for _, tracks in track_video(recognizer, clip, detect_every=detect_every):
+        followed += len(tracks) == 1
+    return frames / (time.perf_counter() - start), followed
+
+
 def latency_ms(onnx_path: str | Path, batch: int, repeats: int = 50) -> float:
     """Median milliseconds per call of one onnxruntime session at this batch size."""
     classifier = OnnxClassifier(onnx_path)
@@ -76,6 +90,10 @@ def main() -> None:
         for name, path in models:
             fps, found = frames_per_second(Recognizer(path, detector=detector), frame)
             print(f"  {detector_name:18s} + {name:15s} {fps:6.1f} frames/s ({1000 / fps:.1f} ms; {found} face found)")
+    print("a stream (150 frames, the face drifting): MTCNN on every N-th frame, faces followed in between:")
+    for every in (1, 3, 5):
+        fps, followed = stream_frames_per_second(frame, every)
+        print(f"  --detect-every {every}: {fps:6.1f} frames/s ({followed}/150 frames with the face)")
 
 
 if __name__ == "__main__":
