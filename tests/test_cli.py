@@ -156,3 +156,38 @@ def test_an_impossible_port_is_refused_before_anything_starts():
 
     result = CliRunner().invoke(app, ["serve", "--port", "99999"])
     assert result.exit_code == 2 and "65535" in result.output and "Traceback" not in result.output
+
+
+def test_photos_with_two_jobs_give_the_same_results_in_order_and_reruns_skip_what_is_done(tmp_path):
+    import json as json_module
+
+    import cv2
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from ferkit.cli import app
+
+    runner = CliRunner()
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for k in range(5):
+        cv2.imwrite(
+            str(photos / f"p{k}.png"), cv2.GaussianBlur(rng.integers(0, 255, (90, 120, 3), np.uint8), (0, 0), 3)
+        )
+    (photos / "p9.jpg").write_text("broken")
+    one = runner.invoke(app, ["predict", str(photos), "--json"])
+    two = runner.invoke(app, ["predict", str(photos), "--json", "--jobs", "2"])
+    assert one.exit_code == two.exit_code == 2 and "p9.jpg" in two.stderr  # the bad one reported, the rest ran
+    lines = [json_module.loads(line) for line in two.stdout.splitlines()]
+    assert [line["image"] for line in lines] == [str(photos / f"p{k}.png") for k in range(5)]
+    assert one.stdout == two.stdout
+    out = tmp_path / "out"
+    assert (
+        runner.invoke(app, ["predict", str(photos / "p0.png"), str(photos / "p1.png"), "--out", str(out)]).exit_code
+        == 0
+    )
+    again = runner.invoke(app, ["predict", str(photos / "p0.png"), str(photos / "p1.png"), "--out", str(out)])
+    assert "2 photo(s) already annotated" in again.stderr and "annotated:" not in again.stdout
+    redo = runner.invoke(app, ["predict", str(photos / "p0.png"), "--out", str(out), "--redo"])
+    assert "annotated:" in redo.stdout

@@ -28,6 +28,10 @@ def predict_command(
     detect_every: Annotated[
         int, typer.Option(help="videos: find faces every N-th analysed frame, follow them in between (faster)", min=1)
     ] = 1,
+    jobs: Annotated[int, typer.Option(help="photos: analyse with this many processes (one per core)", min=1)] = 1,
+    redo: Annotated[
+        bool, typer.Option("--redo", help="photos: analyse again those already annotated in --out")
+    ] = False,
     start: Annotated[float, typer.Option(help="videos: begin at this second")] = 0.0,
     end: Annotated[Optional[float], typer.Option(help="videos: stop after this second")] = None,  # noqa: UP045
     timeline: Annotated[
@@ -36,15 +40,12 @@ def predict_command(
     ] = None,
 ) -> None:
     """Find every face in photos, videos or a webcam and name its expression (onnxruntime; no torch needed)."""
-    import cv2
-
     from ferkit.data.images import IMAGE_SUFFIXES
     from ferkit.infer import Recognizer
-    from ferkit.infer.annotate import annotate
+    from ferkit.infer.batch import PhotoTask, analyse_photos
     from ferkit.infer.output_names import OutputNames
     from ferkit.infer.video import VIDEO_SUFFIXES
     from ferkit.infer.video_job import VideoOptions
-    from ferkit.vision import read_image
 
     if webcam is None and not paths:
         raise _fail("give images, videos or folders, or --webcam 0")
@@ -66,37 +67,30 @@ def predict_command(
         if not media:
             raise _fail(f"{path}: no images or videos in this folder")
         files += media
-    recognizer = Recognizer(model, detector)
     options = VideoOptions(stride, smoothing, detect_every, start, end, timeline)  # ferkit.infer.video_job
-    failed = False
-    unreadable: list[Path] = []
     names = OutputNames(out) if out is not None else None
-    if webcam is not None:
-        failed = not _predict_video(recognizer, webcam, names, as_json, options)
-    for file in files:
-        if file.suffix.lower() in VIDEO_SUFFIXES:
-            failed |= not _predict_video(recognizer, file, names, as_json, options)
-            continue
-        try:
-            image = read_image(file)
-        except DataError as e:  # report it and go on: one bad file must not stop a batch
-            err_console.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
-            unreadable.append(file)
-            continue
-        faces = recognizer.predict(image)
-        if as_json:
-            print(json.dumps({"image": str(file), "faces": [f.to_dict() for f in faces]}))
-        elif not faces:
-            console.print(f"{file}: no face found")
+    photos = [f for f in files if f.suffix.lower() not in VIDEO_SUFFIXES]
+    tasks = [PhotoTask(f, names.name_for(f, ".annotated.jpg") if names else None) for f in photos]
+    unreadable: list[Path] = []
+    skipped = 0
+    for result in analyse_photos(tasks, model=model, detector=detector, jobs=jobs, redo=redo):
+        if result.error is not None:  # report it and go on: one bad file must not stop a batch
+            err_console.print(f"[red]error:[/red] {escape(result.error)}", highlight=False)
+            unreadable.append(result.path)
+        elif result.skipped:
+            skipped += 1
         else:
-            found = ", ".join(f"{f.label} {f.probabilities[f.label]:.0%} at ({f.box.x},{f.box.y})" for f in faces)
-            console.print(f"{file}: {found}")
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            target = names.name_for(file, ".annotated.jpg")
-            cv2.imwrite(str(target), annotate(image, faces))
-            if not as_json:
-                console.print(f"  annotated: {target}")
+            _print_photo(result, as_json)
+    if skipped:
+        err_console.print(f"{skipped} photo(s) already annotated in {out}: skipped (--redo analyses them again)")
+    videos = [f for f in files if f.suffix.lower() in VIDEO_SUFFIXES]
+    failed = False
+    if webcam is not None or videos:
+        recognizer = Recognizer(model, detector)
+        if webcam is not None:
+            failed = not _predict_video(recognizer, webcam, names, as_json, options)
+        for file in videos:
+            failed |= not _predict_video(recognizer, file, names, as_json, options)
     if unreadable:
         raise _fail(f"{len(unreadable)} of {len(files)} files could not be read: {', '.join(map(str, unreadable))}")
     if failed:
@@ -173,6 +167,21 @@ class _progress:
         if self.bar is not None:
             rate = self.done / max(1e-9, time.perf_counter() - self.started)
             self.bar.update(self.task, advance=1, fps=f"{rate:.1f} frames/s")
+
+
+def _print_photo(result, as_json: bool) -> None:
+    faces = result.faces
+    if as_json:
+        print(json.dumps({"image": str(result.path), "faces": faces}))
+        return
+    if not faces:
+        console.print(f"{result.path}: no face found")
+    else:
+        found = ", ".join(f"{f['label']} {f['probabilities'][f['label']]:.0%} at ({f['box']['x']},{f['box']['y']})"
+                          for f in faces)  # fmt: skip
+        console.print(f"{result.path}: {found}")
+    if result.annotated is not None:
+        console.print(f"  annotated: {result.annotated}")
 
 
 def _report_frame(name: str, frame, tracks, as_json: bool, live: bool) -> None:

