@@ -1,6 +1,6 @@
 """Compact packs of chosen splits (xz-compressed), e.g. Training + PublicTest to carry to a GPU machine.
 
-All three FER2013 splits do not fit a 64 MiB carry limit; Training + PublicTest do (about 54 MiB), and
+All three FER2013 splits do not fit a 64 MiB carry limit; Training + PublicTest do (49.6 MiB), and
 leaving PrivateTest behind also makes it impossible to tune on it over there.
 """
 
