@@ -52,3 +52,9 @@ def test_predict_finds_several_faces_in_a_photo_without_torch(tmp_path):
     assert len(found) == 3
     assert sorted(f["box"]["x"] // 310 for f in found) == [0, 1, 2]  # one box on each face
     assert (tmp_path / "out" / "group.annotated.jpg").exists()
+
+
+def test_commands_that_need_torch_say_which_extra_installs_it():
+    result = run_without_torch("from ferkit.cli import app\napp(['models'])")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "pip install 'ferkit[train]'" in result.stderr
