@@ -11,6 +11,7 @@ import torch
 from ferkit.models.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 from ferkit.train import TrainingDiverged, recipe_config, train
 from ferkit.train.balance import class_weights, epoch_indices
+from ferkit.train.loop import RunExists
 from ferkit.train.mining import mine_and_finetune
 from ferkit.train.targets import DatasetUnsuitable
 
@@ -95,6 +96,9 @@ def test_hard_example_mining_uses_training_mistakes(tiny_config, tmp_path):
     saved = json.loads((tmp_path / "run" / "mined" / "mining.json").read_text())
     assert saved["publictest_before"] == report.publictest_before
     assert (tmp_path / "run" / "mined" / "best.pt").exists()
+    with pytest.raises(RunExists, match="already holds a run"):  # a second mining never replaces it silently
+        mine_and_finetune(tmp_path / "run", epochs=1, progress=False)
+    mine_and_finetune(tmp_path / "run", epochs=1, progress=False, overwrite=True)
 
 
 def test_balancing_modes():

@@ -77,11 +77,14 @@ def mine_command(
     hard_fraction: Annotated[float, typer.Option(help="share of each batch drawn from the mistakes")] = 0.25,
     out: Annotated[Optional[Path], typer.Option(help="new run directory (default RUN_DIR/mined)")] = None,  # noqa: UP045
     progress: bool = True,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a mined run already in --out")] = False,
 ) -> None:
     """Fine-tune on the TRAINING faces the model gets wrong; report PublicTest before and after."""
     from ferkit.train.mining import mine_and_finetune
 
-    r = mine_and_finetune(run_dir, epochs=epochs, hard_fraction=hard_fraction, out=out, progress=progress)
+    r = mine_and_finetune(
+        run_dir, epochs=epochs, hard_fraction=hard_fraction, out=out, progress=progress, overwrite=overwrite
+    )
     console.print(
         f"{r.hard_examples:,} of {r.training_faces:,} training faces were wrong; PublicTest "
         f"{r.publictest_before:.4f} -> {r.publictest_after:.4f} (best of the fine-tune); run: {r.run_dir}"

@@ -13,7 +13,7 @@ from ferkit.models.checkpoint import load_checkpoint
 from ferkit.models.predict import predict_logits
 from ferkit.train.config import TrainConfig
 from ferkit.train.distributed import setup_runtime, teardown_runtime
-from ferkit.train.loop import Trainer
+from ferkit.train.loop import Trainer, refuse_to_overwrite
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,16 @@ def mine_and_finetune(
     lr_scale: float = 0.1,
     out: str | Path | None = None,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> MiningResult:
-    """Fine-tune a run's best checkpoint on its own training mistakes; write a new run in `out`."""
+    """Fine-tune a run's best checkpoint on its own training mistakes; write a new run in `out`
+    (a run already there is never replaced silently: RunExists unless `overwrite`)."""
     source = Path(run_dir)
     state = load_checkpoint(source / "best.pt")
     base = TrainConfig.from_dict(state["config"])
     out_dir = Path(out) if out else source / "mined"
+    if not overwrite:
+        refuse_to_overwrite(out_dir)
     cfg = base.override(
         epochs=epochs,
         lr=base.lr * lr_scale,
