@@ -141,3 +141,16 @@ def test_detecting_every_third_frame_follows_the_faces_in_between():
     assert recognizer.detections == 3 and recognizer.classifications == 6
     assert all([t.track_id for t in tracks] == [0] for _, tracks in results)  # one face, one identity
     assert results[1][1][0].probabilities["happy"] == pytest.approx(0.8)  # classified where it was found
+
+
+def test_a_face_back_where_it_left_keeps_its_identity_within_the_reidentification_window():
+    tracker = FaceTracker(smoothing=0.0, reidentify_frames=20)
+    tracker.update([prediction(0, 1.0), prediction(300, 0.2)])
+    for _ in range(12):  # face 1 looks away for 12 frames: longer than max_missed (5)
+        tracker.update([prediction(0, 1.0)])
+    back = tracker.update([prediction(0, 1.0), prediction(305, 0.7)])
+    assert sorted(t.track_id for t in back) == [0, 1]  # the same two people
+    assert {t.track_id: t.probabilities["happy"] for t in back}[1] == pytest.approx(0.7)  # no stale smoothing
+    for _ in range(30):  # gone for longer than the window: whoever sits there next is someone new
+        tracker.update([prediction(0, 1.0)])
+    assert sorted(t.track_id for t in tracker.update([prediction(0, 1.0), prediction(300, 0.5)])) == [0, 2]

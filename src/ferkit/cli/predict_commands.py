@@ -67,7 +67,9 @@ def predict_command(
         if not media:
             raise _fail(f"{path}: no images or videos in this folder")
         files += media
-    options = VideoOptions(stride, smoothing, detect_every, start, end, timeline)  # ferkit.infer.video_job
+    options = VideoOptions(  # ferkit.infer.video_job
+        stride=stride, smoothing=smoothing, detect_every=detect_every, start=start, end=end, timeline=timeline
+    )
     names = OutputNames(out) if out is not None else None
     photos = [f for f in files if f.suffix.lower() not in VIDEO_SUFFIXES]
     tasks = [PhotoTask(f, names.name_for(f, ".annotated.jpg") if names else None) for f in photos]

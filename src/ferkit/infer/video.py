@@ -101,7 +101,11 @@ class FaceTracker:
     smoothing: float = 0.6
     min_iou: float = 0.3
     max_missed: int = 5  # frames a face may vanish (a blink of the detector) before its track ends
+    # frames an ended track is remembered: a face that comes back where it left, within them, takes its old
+    # identity (someone who looked away, or stepped out of view); 0 = a returning face is a new one
+    reidentify_frames: int = 0
     tracks: list[Track] = field(default_factory=list)
+    ended: list[Track] = field(default_factory=list)
     next_id: int = 0
 
     def update(self, faces: list[FacePrediction]) -> list[Track]:
@@ -123,21 +127,43 @@ class FaceTracker:
         for ti, track in enumerate(self.tracks):
             if ti not in used_tracks:
                 track.missed += 1
+        for track in self.ended:
+            track.missed += 1
+        self.ended = [t for t in self.ended if t.missed <= self.reidentify_frames]
+        if self.reidentify_frames:
+            self.ended += [t for t in self.tracks if t.missed > self.max_missed]
         self.tracks = [t for t in self.tracks if t.missed <= self.max_missed]
         for fi, face in enumerate(faces):
             if fi not in used_faces:
-                self.tracks.append(Track(self.next_id, face.box, dict(face.probabilities)))
-                self.next_id += 1
+                self.tracks.append(self._returning(face) or self._new_track(face))
         return [t for t in self.tracks if t.missed == 0]
+
+    def _returning(self, face: FacePrediction) -> Track | None:
+        """An ended track whose last box this face overlaps, revived with the face's probabilities."""
+        best = max(self.ended, key=lambda t: iou(t.box, face.box), default=None)
+        if best is None or iou(best.box, face.box) < self.min_iou:
+            return None
+        self.ended.remove(best)
+        best.box, best.probabilities, best.missed = face.box, dict(face.probabilities), 0
+        best.frames += 1
+        return best
+
+    def _new_track(self, face: FacePrediction) -> Track:
+        self.next_id += 1
+        return Track(self.next_id - 1, face.box, dict(face.probabilities))
 
 
 def track_video(
-    recognizer: Recognizer, frames: Iterator[VideoFrame], smoothing: float = 0.6, detect_every: int = 1
+    recognizer: Recognizer,
+    frames: Iterator[VideoFrame],
+    smoothing: float = 0.6,
+    detect_every: int = 1,
+    reidentify_frames: int = 0,
 ) -> Iterator[tuple[VideoFrame, list[Track]]]:
     """Each frame's tracked faces. With `detect_every` k > 1 the detector runs on every k-th frame only (and
     whenever no face is being followed); in between, the faces are classified where they were last found —
     detection is most of a frame's cost, so this is ~k times faster for faces that move little per frame."""
-    tracker = FaceTracker(smoothing=smoothing)
+    tracker = FaceTracker(smoothing=smoothing, reidentify_frames=reidentify_frames)
     for i, frame in enumerate(frames):
         followed = [t.box for t in tracker.tracks if t.missed == 0]
         if i % detect_every == 0 or not followed:

@@ -24,6 +24,7 @@ class VideoOptions:
     stride: int = 1
     smoothing: float = 0.6
     detect_every: int = 1  # run the detector on every k-th analysed frame; follow the faces in between
+    reidentify_seconds: float = 10.0  # a face back where one left within this long keeps that one's identity
     start: float = 0.0
     end: float | None = None
     timeline: Path | None = None  # a folder for timeline.csv, summary.json, timeline.png, index.html
@@ -67,7 +68,8 @@ class VideoJob:
         o = self.options
         frames = read_video(self.source, o.stride, start_s=o.start, end_s=o.end, first_frame=self.first_frame)
         draw = o.draw or o.annotated is not None or self.timeline is not None
-        for frame, tracks in track_video(self.recognizer, frames, o.smoothing, o.detect_every):
+        reidentify = round(o.reidentify_seconds * self.fps / o.stride)
+        for frame, tracks in track_video(self.recognizer, frames, o.smoothing, o.detect_every, reidentify):
             drawn = annotate(frame.image, [t.prediction for t in tracks]) if draw else None
             if o.annotated is not None and drawn is not None:
                 self._write_annotated(drawn)
