@@ -102,6 +102,6 @@ def explore(
         gallery = augmentation_gallery(np.asarray(faces.faces)[pick], out / "augmentations.png", seed=seed)
         extra.append(("Every augmentation, four random draws each", gallery))
     except ImportError:
-        err_console.print("no augmentation gallery: it needs torch (pip install 'ferkit[train]')")
+        err_console.print("no augmentation gallery: it needs torch (pip install 'ferkit[train]')", markup=False)
     page = write_exploration(faces, out, seed=seed, extra=extra)
     console.print(f"wrote {page}")
