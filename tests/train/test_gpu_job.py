@@ -78,3 +78,14 @@ def test_the_time_to_accuracy_benchmark_writes_its_table(tmp_path, tiny_csv):
     assert "PrivateTest (report)" in done.stdout and "PublicTest (selection)" in done.stdout
     (seed,) = json.loads(table.read_text())["tiny"]["seeds"]
     assert set(seed) >= {"minutes", "publictest", "privatetest", "faces_per_second"}
+
+
+def test_the_gpu_members_are_distinct_and_their_teachers_travel_in_the_repo():
+    from ferkit.data.teacher import read_teacher
+    from ferkit.labels import EMOTIONS
+    from ferkit.train.job import GPU_MEMBERS
+
+    assert len({m.name for m in GPU_MEMBERS}) == len(GPU_MEMBERS)
+    for member in GPU_MEMBERS:
+        if "teacher" in member.settings:
+            assert read_teacher(ROOT / member.settings["teacher"]).class_names == EMOTIONS
