@@ -16,7 +16,8 @@ import numpy as np
 
 from ferkit.data import load_faces
 from ferkit.infer import Recognizer
-from ferkit.vision import HaarFaceDetector, MtcnnFaceDetector
+from ferkit.vision import DETECTORS, MtcnnFaceDetector, create_detector
+from ferkit.vision.detectors import DEFAULT_DETECTOR
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013.tar.gz"
 
@@ -64,20 +65,20 @@ def match(boxes, placed, strict: bool) -> dict[int, int]:
     return taken
 
 
+# every registered detector, plus settings worth comparing against
+VARIANTS = {"mtcnn-paper": lambda: MtcnnFaceDetector(thresholds=(0.6, 0.7, 0.7), equalize=False)}  # before tuning
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scenes", type=int, default=200)
     parser.add_argument("--data", type=Path, default=DEFAULT)
-    parser.add_argument("--detector", choices=["mtcnn", "mtcnn-paper", "haar"], default="mtcnn")
+    parser.add_argument("--detector", choices=[*DETECTORS.names(), *VARIANTS], default=DEFAULT_DETECTOR)
     parser.add_argument("--split", choices=["PrivateTest", "PublicTest"], default="PrivateTest")
     args = parser.parse_args()
     test = load_faces(args.data).split(args.split)
     faces, labels = np.asarray(test.faces), test.labels
-    detector = {
-        "mtcnn": MtcnnFaceDetector,
-        "mtcnn-paper": lambda: MtcnnFaceDetector(thresholds=(0.6, 0.7, 0.7), equalize=False),  # before tuning
-        "haar": HaarFaceDetector,
-    }[args.detector]()
+    detector = VARIANTS[args.detector]() if args.detector in VARIANTS else create_detector(args.detector)
     recognizer = Recognizer(detector=detector)
     rng = np.random.default_rng(0)
     total = false_faces = found_strict = right_crop = 0

@@ -16,7 +16,7 @@ import numpy as np
 
 from ferkit.face_size import FACE_SIZE
 from ferkit.infer import Recognizer
-from ferkit.vision import HaarFaceDetector, MtcnnFaceDetector
+from ferkit.vision import DETECTORS, MtcnnFaceDetector, create_detector
 from ferkit.weights import default_model_path
 from ferkit.weights.onnx_classifier import OnnxClassifier
 
@@ -82,11 +82,8 @@ def main() -> None:
         print(f"  {name:15s} batch 1: {one:.2f} ms/face   batch 64: {batch:.1f} ms ({64_000 / batch:,.0f} faces/s)")
     frame = one_face_frame(args.data)
     print("full pipeline, 640×480 frame with one 200 px face (detect + crop + classify):")
-    for detector_name, detector in (
-        ("MTCNN", MtcnnFaceDetector()),
-        ("MTCNN min face 80", MtcnnFaceDetector(min_size=80)),
-        ("Haar", HaarFaceDetector()),
-    ):
+    detectors = [(entry.name, create_detector(entry.name)) for entry in DETECTORS]
+    for detector_name, detector in [*detectors, ("mtcnn, min face 80", MtcnnFaceDetector(min_size=80))]:
         for name, path in models:
             fps, found = frames_per_second(Recognizer(path, detector=detector), frame)
             print(f"  {detector_name:18s} + {name:15s} {fps:6.1f} frames/s ({1000 / fps:.1f} ms; {found} face found)")
