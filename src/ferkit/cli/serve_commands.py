@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,6 +15,11 @@ HostOption = Annotated[str, typer.Option(help="address to listen on; 0.0.0.0 let
 PortOption = Annotated[int, typer.Option(help="port", min=1, max=65535)]
 ModelOption = Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")]
 LeaderboardOption = Annotated[Optional[Path], typer.Option(help="SQLite file for the game's scores")]  # noqa: UP045
+
+
+class InferenceMode(str, Enum):
+    browser = "browser"
+    server = "server"
 
 
 def _server_settings(model: str, detector: str, leaderboard: Path | None, **extra: object):
@@ -62,12 +68,17 @@ def play_command(
     seed: Annotated[Optional[int], typer.Option(help="draw the same targets every game (practice, tests)")] = None,  # noqa: UP045
     ssl_certfile: Annotated[Optional[Path], typer.Option(help="TLS certificate: phones need https")] = None,  # noqa: UP045
     ssl_keyfile: Annotated[Optional[Path], typer.Option(help="TLS private key")] = None,  # noqa: UP045
+    inference: Annotated[
+        InferenceMode,
+        typer.Option(help="browser: the page runs the model and frames stay on the device; server: frames are sent"),
+    ] = InferenceMode.browser,
 ) -> None:
     """Best Actor: the screen names an expression, you make the face, the model scores it."""
     settings = _server_settings(
         model,
         detector,
         leaderboard,
+        inference=inference.value,
         rounds=rounds,
         capture_seconds=capture_seconds,
         countdown_seconds=countdown_seconds,

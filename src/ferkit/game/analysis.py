@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TypeVar
 
 from fastapi.concurrency import run_in_threadpool
 
@@ -13,6 +15,7 @@ from ferkit.infer import Recognizer
 from ferkit.vision.stop import StopSignal
 
 Payload = bytes | Callable[[], Awaitable[bytes]]
+T = TypeVar("T")
 
 
 class Busy(Exception):
@@ -68,10 +71,16 @@ class Analyser:
             raise
         s = self.settings
         stop = stop or StopSignal(s.analysis_seconds)
-        job = run_in_threadpool(
-            analyse, self.recognizer, raw, max_faces, source, max_pixels=s.max_analysis_pixels, stop=stop
-        )
-        work = asyncio.ensure_future(job)
+        job = partial(analyse, self.recognizer, raw, max_faces, source, max_pixels=s.max_analysis_pixels, stop=stop)
+        return await self._in_slot(slots, stop, client_gone, job)
+
+    async def call(self, func: Callable[..., T], *args, wait_seconds: float, stop: StopSignal, **kwargs) -> T:
+        """Any other bounded work on the Recognizer (a claim's re-scoring): a slot, a thread, a deadline."""
+        slots = await self._acquire(wait_seconds)
+        return await self._in_slot(slots, stop, None, partial(func, *args, **kwargs))
+
+    async def _in_slot(self, slots: asyncio.Semaphore, stop: StopSignal, client_gone, job: Callable[[], T]) -> T:
+        work = asyncio.ensure_future(run_in_threadpool(job))
         work.add_done_callback(lambda _: slots.release())  # when the thread ends, not when we stop waiting
         try:
             while True:

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 import ferkit
 from ferkit.errors import BadInput
-from ferkit.game import api, play
+from ferkit.game import api, on_device, play
 from ferkit.game.analysis import Analyser
 from ferkit.game.leaderboard import Leaderboard
 from ferkit.game.limits import BodySizeLimit
@@ -46,10 +46,15 @@ def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer
             "expressions will be much harder to win than others",
             settings.model,
         )
+    if settings.inference == "browser" and not on_device.browser_ready(app.state.recognizer, settings):
+        logging.getLogger("ferkit.game").warning(
+            "the page runs only MTCNN itself; with the %s detector the server scores every frame", settings.detector
+        )
     app.state.players = 0  # open game sockets (play.py keeps the count; one event loop, so no lock)
     app.state.leaderboard = Leaderboard(settings.leaderboard_path)
     app.include_router(api.router)
     app.include_router(play.router)
+    app.include_router(on_device.router)  # before the /static mount: it serves the gzipped WebAssembly
 
     @app.get("/api/leaderboard", tags=["game"])
     def leaderboard(request: Request, limit: int = 10) -> dict:
@@ -74,6 +79,7 @@ def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(on_device.CrossOriginIsolation)
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_upload_bytes, body_timeout_s=settings.request_body_timeout_s
     )

@@ -30,8 +30,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from ferkit.errors import DataError
 from ferkit.game.analysis import Analyser, Busy
+from ferkit.game.claims import BadClaim, parse_claim, refusal_message, rescore
 from ferkit.game.frames import FrameResult, thumbnail_data_url
 from ferkit.game.leaderboard import Leaderboard, RoundRecord
+from ferkit.game.on_device import browser_ready
 from ferkit.game.rules import (
     MAX_ROUNDS,
     RoundScorer,
@@ -85,6 +87,8 @@ class Game:
     thumbnails: list[str] = field(default_factory=list)
     capturing: bool = False
     valid_frames: int = 0
+    inference: str = "server"  # "browser": the page scores each round and the server checks its claim
+    capture_started: float = 0.0
 
     @property
     def round_index(self) -> int:
@@ -160,9 +164,11 @@ class PlayerConnection:
             return self.start(message)
         if kind == "capture":
             return self.capture(message)
+        if kind == "claim":
+            return await self.claim(message)
         if kind == "ping":
             return [{"type": "pong", "t": message.get("t")}]
-        return [error("bad_message", f"unknown message type {kind[:40]!r}; expected start, capture or ping")]
+        return [error("bad_message", f"unknown message type {kind[:40]!r}; expected start, capture, claim or ping")]
 
     def start(self, message: dict) -> list[dict]:
         s = self.settings
@@ -177,11 +183,17 @@ class PlayerConnection:
             return [error("bad_message", f"rounds must be between 1 and {MAX_ROUNDS}")]
         playable = playable_expressions(self.analyser.recognizer.class_names, contempt_rounds=s.contempt_rounds)
         targets = list(s.targets[:rounds]) if s.targets else draw_targets(rounds, self.rng, playable)
-        self.game = Game(clean_player_name(message.get("name")), targets)
+        inference = "server"
+        if message.get("inference") == "browser":
+            if not browser_ready(self.analyser.recognizer, s):
+                return [error("bad_message", "this server scores frames itself: start with inference 'server'")]
+            inference = "browser"
+        self.game = Game(clean_player_name(message.get("name")), targets, inference=inference)
         return [
             {
                 "type": "game",
                 "player": self.game.player,
+                "inference": inference,
                 "targets": targets,
                 "countdown_seconds": s.countdown_seconds,
                 "capture_seconds": s.capture_seconds,
@@ -200,7 +212,40 @@ class PlayerConnection:
         game.scorers.append(RoundScorer(game.targets[expected], judge=self.analyser.recognizer.judge))
         game.thumbnails.append("")
         game.capturing, game.valid_frames = True, 0
+        game.capture_started = time.monotonic()
         return [{"type": "capturing", "round": expected, "target": game.targets[expected]}]
+
+    async def claim(self, message: dict) -> list[dict]:
+        """A page's score for the round it captured: re-scored here from the frames it sent (claims.py)."""
+        game, s = self.game, self.settings
+        if game is None:
+            return [error("no_game", "start a game before claiming a score")]
+        if game.inference != "browser":
+            return [error("bad_message", "this game's frames are scored by the server: it takes no claims")]
+        if not game.capturing or message.get("round") != game.round_index:
+            return [error("bad_round", f"round {message.get('round')!r} is not being captured")]
+        if time.monotonic() - game.capture_started < s.frames_per_round / s.max_frames_per_second:
+            return [error("bad_claim", "a claim came before the round's frames could have been captured")]
+        hold = game.scorers[-1].hold
+        try:
+            claim = parse_claim(message, hold, max_frame_bytes=s.max_frame_bytes)
+        except BadClaim as e:
+            return [error("bad_claim", str(e))]
+        stop = StopSignal(s.analysis_seconds)
+        target = game.targets[game.round_index]
+        try:
+            work = (rescore, self.analyser.recognizer, target, claim.frames, stop)
+            verdict = await self.analyser.call(*work, wait_seconds=s.upload_wait_seconds, stop=stop)
+        except Busy:
+            return [error("busy", "the server is busy: send the claim again")]
+        except AnalysisStopped as e:
+            return [error("frame_too_complex", e.reason)]
+        accepted = abs(claim.score - verdict.score) <= s.claim_tolerance
+        game.scorers[-1] = verdict.scorer
+        game.thumbnails[-1] = verdict.thumbnail
+        game.capturing = False
+        replies = [] if accepted else [error("claim_refused", refusal_message(claim.score, verdict))]
+        return replies + await self._round_over(game, {"claimed": claim.score, "accepted": accepted})
 
     async def on_frame(self, raw: bytes) -> list[dict]:
         """An admitted frame analysed (exactly one reply about it), and the round's progress."""
@@ -223,7 +268,7 @@ class PlayerConnection:
         reply = {"type": "frame", "seq": self.seq, **result.to_dict()}
         replies = [reply]
         game = self.game
-        if game is not None and game.capturing:
+        if game is not None and game.capturing and game.inference == "server":
             replies += await self._score(game, result, reply)
         return replies
 
@@ -241,6 +286,11 @@ class PlayerConnection:
         if game.valid_frames < self.settings.frames_per_round:
             return []
         game.capturing = False
+        return await self._round_over(game)
+
+    async def _round_over(self, game: Game, extra: dict | None = None) -> list[dict]:
+        """The round's result (and the game's, after the last round)."""
+        scorer = game.scorers[-1]
         done = [
             {
                 "type": "round",
@@ -250,6 +300,7 @@ class PlayerConnection:
                 "nailed": scorer.nailed,
                 "held_probability": scorer.held_probability(),
                 "thumbnail": game.thumbnails[-1],
+                **(extra or {}),
             }
         ]
         if len(game.scorers) == len(game.targets):

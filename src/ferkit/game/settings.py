@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+INFERENCE_MODES = ("browser", "server")
+
 
 @dataclass(frozen=True)
 class ServerSettings:
@@ -39,6 +41,22 @@ class ServerSettings:
     seed: int | None = None  # for the target draw; None: a fresh game every time
     targets: tuple[str, ...] = ()  # fixed targets instead of a draw (tests, practice); the model's class names
     contempt_rounds: bool = False  # a FER+ model's contempt: off by default (few players know how to act it)
+    # "browser": the page runs detector and model itself (frames never leave the device) and the server
+    # re-scores each round's best frames; "server": the page sends every frame. Browser inference needs the
+    # MTCNN detector (the page's port of it); with another detector the server scores every frame.
+    inference: str = "browser"
+    # a page's claimed round score may differ from the server's re-score of the same frames by this much
+    # (the verification frames travel as JPEG; benchmarks and tests/game/test_claims.py measure the gap)
+    claim_tolerance: int = 10
+
+    def __post_init__(self) -> None:
+        if self.inference not in INFERENCE_MODES:
+            raise ValueError(f"inference must be one of {', '.join(INFERENCE_MODES)}, not {self.inference!r}")
+
+    @property
+    def browser_inference(self) -> bool:
+        """Whether pages are offered inference on the device (only the MTCNN detector has a page port)."""
+        return self.inference == "browser" and self.detector == "mtcnn"
 
     @property
     def frames_per_round(self) -> int:

@@ -104,6 +104,7 @@ class MtcnnFaceDetector:
     # A FER2013 crop's side is 0.96× the height of the MTCNN box of the same face (median over 200
     # built scenes, benchmarks/detect_scenes.py); centres agree within 2% of the side.
     fer_framing = 0.96
+    clahe_clip_limit, clahe_tiles = 2.0, 8  # the equaliser's settings (the page's port reads them too)
 
     def __init__(
         self,
@@ -136,7 +137,8 @@ class MtcnnFaceDetector:
         # O-Net stays at the paper's 0.7: at 0.4 it also passed hands and clutter in real group photos.
         self.level_candidates, self.rnet_candidates = level_candidates, rnet_candidates
         self.onet_candidates, self.batch_size = onet_candidates, batch_size
-        self._clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)) if equalize else None
+        self.equalize = equalize
+        self._clahe = cv2.createCLAHE(clipLimit=self.clahe_clip_limit, tileGridSize=(self.clahe_tiles,) * 2)
         self._lock = threading.Lock()  # an OpenCV CLAHE object is not safe to share between threads
 
     def _stage1(self, rgb: np.ndarray, stop: StopSignal | None) -> np.ndarray:
@@ -227,7 +229,7 @@ class MtcnnFaceDetector:
         return [np.concatenate(column) for column in zip(*parts)]
 
     def _equalized_rgb(self, image: np.ndarray) -> np.ndarray:
-        if self._clahe is None:
+        if not self.equalize:
             return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB if image.ndim == 2 else cv2.COLOR_BGR2RGB)
         if image.ndim == 2:
             with self._lock:
@@ -238,6 +240,18 @@ class MtcnnFaceDetector:
         with self._lock:
             lab[..., 0] = self._clahe.apply(np.ascontiguousarray(lab[..., 0]))
         return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+
+    def face_scores(self, image: np.ndarray, boxes: list[FaceBox]) -> np.ndarray:
+        """O-Net's face probability for each given box (the last stage alone, on the squared box).
+
+        Cheap (one 48×48 net per box): how the game checks that a box a page claims is a face.
+        """
+        if not boxes:
+            return np.empty(0, np.float32)
+        rgb = self._equalized_rgb(image)
+        corners = np.array([[b.x, b.y, b.x + b.w, b.y + b.h, 1.0] for b in boxes], np.float64)
+        outputs = self._run_batched(self.onet, rgb, _square(corners), 48, None)
+        return outputs[-1][:, 1]
 
     def detect(
         self, image: np.ndarray, *, max_faces: int | None = None, stop: StopSignal | None = None

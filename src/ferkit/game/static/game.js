@@ -1,9 +1,23 @@
-// Best Actor: the page. Camera frames go to the server over a WebSocket as JPEG; the server scores.
+// Best Actor: the page. Two ways to play (GET /api/vision says which the server offers):
+//  - browser: detector and model run here on onnxruntime-web (faces.mjs); camera frames stay on the
+//    device, and each round's claim carries only its best few face pictures for the server to re-score;
+//  - server: camera frames go to the server over the WebSocket as JPEG, and the server scores them.
 // Every text that came from a player or the server is set with textContent, never parsed as HTML.
-"use strict";
 
-let expressions = []; // the loaded model's class names, asked of the server (/healthz): never spelled here
-const FRAME_WIDTH = 320; // frames are sent at 320 px wide: plenty for a face that fills a webcam view
+import {
+  canRunLocally,
+  claimFrame,
+  frameReply,
+  loadLocalRecognizer,
+  RoundScorer,
+  rgbOfCanvas,
+  verificationPicture,
+} from "./local_play.mjs";
+
+let expressions = []; // the loaded model's class names, from the server (/api/vision): never spelled here
+let vision = null; // GET /api/vision: the Recognizer's constants, the model's URL, judge curves, rules
+let recognizer = null; // the page's own Recognizer (browser inference), or null (server inference)
+let frameWidth = 320; // frames are analysed (or sent) this wide: vision.capture_width
 // errors the server sends instead of a frame's reply (play.py's protocol): each one frees a slot
 const PER_FRAME_ERRORS = new Set(["bad_frame", "frame_too_large", "frame_too_complex", "busy"]);
 const $ = (id) => document.getElementById(id);
@@ -16,7 +30,12 @@ let inFlight = 0;
 let closingError = null;
 let currentTarget = null;
 let leaderboard = null;
+let refusals = []; // this game's refused claims, shown again on the results screen
 const waiters = new Map(); // message type -> {resolve, reject}
+let localLoop = null; // the page's own analysis loop (browser inference): {running}
+let capture = null; // the round the page is scoring itself: scorer, frames counted, best pictures
+let inferenceReady = null; // settles once the page knows whether it runs the model itself
+const CLAIM_ERRORS = new Set(["bad_claim", "bad_round", "no_game"]); // a claim that gets no round reply
 
 function show(screen) {
   for (const id of ["start", "stage", "results"]) $(id).hidden = id !== screen;
@@ -125,6 +144,12 @@ function onMessage(message) {
     if (message.code === "flood") inFlight = 0; // dropped frames get no reply of their own
     else if (PER_FRAME_ERRORS.has(message.code)) inFlight = Math.max(0, inFlight - 1);
     say($("frame-message"), message.message, message.code);
+    if (message.code === "claim_refused") refusals.push(message.message);
+    const round = waiters.get("round");
+    if (CLAIM_ERRORS.has(message.code) && round && localLoop) {
+      waiters.delete("round");
+      round.reject({ reason: message.code, message: message.message });
+    }
   }
   const waiter = waiters.get(message.type);
   if (waiter) {
@@ -140,8 +165,8 @@ function startFrames(fps) {
   stopFrames();
   frameTimer = setInterval(() => {
     if (!socket || socket.readyState !== WebSocket.OPEN || inFlight >= 2 || video.readyState < 2) return;
-    grab.width = FRAME_WIDTH;
-    grab.height = Math.round((FRAME_WIDTH * video.videoHeight) / video.videoWidth) || 240;
+    grab.width = frameWidth;
+    grab.height = Math.round((frameWidth * video.videoHeight) / video.videoWidth) || 240;
     grab.getContext("2d").drawImage(video, 0, 0, grab.width, grab.height);
     inFlight += 1;
     grab.toBlob((blob) => {
@@ -155,6 +180,65 @@ function stopFrames() {
   if (frameTimer) clearInterval(frameTimer);
   frameTimer = null;
   inFlight = 0;
+  if (localLoop) localLoop.running = false;
+  localLoop = null;
+}
+
+// ---- frames analysed in the page (browser inference) ------------------------------------------
+function startLocalFrames(fps) {
+  stopFrames();
+  const loop = { running: true };
+  localLoop = loop;
+  const video = $("video");
+  const grab = $("grab");
+  (async () => {
+    while (loop.running) {
+      const started = performance.now();
+      if (video.readyState >= 2) {
+        grab.width = frameWidth;
+        grab.height = Math.round((frameWidth * video.videoHeight) / video.videoWidth) || 240;
+        grab.getContext("2d", { willReadFrequently: true }).drawImage(video, 0, 0, grab.width, grab.height);
+        const rgb = rgbOfCanvas(grab);
+        const analysis = await recognizer.analyse(rgb, vision.max_faces);
+        if (!loop.running) break;
+        const frame = frameReply(analysis, rgb, vision.status_messages);
+        if (capture && !capture.done) scoreLocally(capture, frame, rgb);
+        drawFrame(frame);
+      }
+      await sleep(Math.max(0, 1000 / fps - (performance.now() - started)));
+    }
+  })();
+}
+
+// rules.py's round, played in the page: the clock runs only while exactly one face is in view
+function scoreLocally(round, frame, rgb) {
+  if (frame.status === "ok") {
+    const face = frame.faces[0];
+    const probability = face.probabilities[round.scorer.target] || 0;
+    round.recent.push(verificationPicture(rgb, face.box, vision.verification.margin));
+    if (round.recent.length > round.scorer.hold) round.recent.shift();
+    if (round.scorer.add(probability, face.label === round.scorer.target)) round.best = [...round.recent];
+    round.valid += 1;
+    frame.target_probability = probability;
+    frame.target_score = round.scorer.scoreOf(probability);
+  }
+  frame.progress = round.valid / round.need;
+  if (round.valid >= round.need) {
+    round.done = true;
+    round.resolve();
+  }
+}
+
+async function captureLocally(index, target, game) {
+  await new Promise((resolve) => {
+    capture = { scorer: new RoundScorer(target, vision), need: game.frames_per_round, valid: 0, recent: [], best: null, done: false, resolve };
+  });
+  const round = capture;
+  capture = null;
+  // the frames that earned the score go to the server, which re-scores them with the same model
+  const pictures = round.best || round.recent;
+  const frames = await Promise.all(pictures.map((p) => claimFrame(p, vision.verification.jpeg_quality)));
+  send({ type: "claim", round: index, score: round.scorer.score, frames });
 }
 
 function buildBars() {
@@ -228,7 +312,8 @@ function showResults(over) {
   $("result-total").textContent = String(over.total);
   $("result-rank").textContent = String(over.rank);
   $("result-place").hidden = !over.saved; // a game kept for later has no place yet
-  say($("result-message"), over.message || "", over.saved ? "" : "not_saved");
+  const note = [over.message || "", ...refusals].filter(Boolean).join(" ");
+  say($("result-message"), note, over.saved ? (refusals.length ? "claim_refused" : "") : "not_saved");
   const list = $("result-rounds");
   list.replaceChildren();
   over.rounds.forEach((r, i) => {
@@ -255,12 +340,17 @@ async function playGame() {
   try {
     if (!stream) stream = await openCamera();
     $("video").srcObject = stream;
+    await inferenceReady;
     await connect();
     const ready = nextMessage("game");
-    send({ type: "start", name: $("name").value, rounds: Number($("rounds").value) });
+    const inference = recognizer ? "browser" : "server";
+    send({ type: "start", name: $("name").value, rounds: Number($("rounds").value), inference });
     const game = await ready;
+    const local = game.inference === "browser";
+    refusals = [];
     show("stage");
-    startFrames(game.fps);
+    if (local) startLocalFrames(game.fps);
+    else startFrames(game.fps);
     for (let i = 0; i < game.targets.length; i++) {
       currentTarget = game.targets[i];
       $("round-label").textContent = `Round ${i + 1} of ${game.targets.length}`;
@@ -271,6 +361,7 @@ async function playGame() {
       const scored = nextMessage("round");
       const finished = i === game.targets.length - 1 ? nextMessage("over") : null;
       send({ type: "capture", round: i });
+      if (local) await captureLocally(i, currentTarget, game);
       const result = await scored;
       $("round-score").textContent = String(result.score);
       $("round-score").hidden = false;
@@ -294,12 +385,34 @@ async function playGame() {
   }
 }
 
+// Whether this page runs the model itself: the server offers it, WebAssembly works, and the model loads.
+async function prepareInference() {
+  let mode = "server";
+  if (vision?.inference === "browser" && canRunLocally()) {
+    try {
+      recognizer = await loadLocalRecognizer(vision);
+      mode = "browser";
+    } catch (e) {
+      console.warn("the model cannot run in this page; the server will score the frames:", e);
+    }
+  }
+  document.body.dataset.inference = mode;
+  $("privacy").textContent =
+    mode === "browser"
+      ? "The model runs in this page: camera frames stay on your device. After each round only its best " +
+        `${vision.rules.hold_frames} pictures of your face are sent, so that the server can check the score.`
+      : "Camera frames are sent to this game server to be scored; they are not stored.";
+}
+
 async function init() {
   try {
-    expressions = (await (await fetch("/healthz")).json()).classes;
+    vision = await (await fetch("/api/vision")).json();
+    expressions = vision.model.class_names;
+    frameWidth = vision.capture_width;
   } catch {
     expressions = []; // the game still plays; bars and the per-expression board stay empty
   }
+  inferenceReady = prepareInference();
   for (const name of expressions) {
     const option = document.createElement("option");
     option.value = option.textContent = name;

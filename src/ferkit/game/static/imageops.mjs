@@ -1,0 +1,359 @@
+// Pixel operations of ferkit.vision, in the page: the same arithmetic as the OpenCV calls the Python side
+// makes (cv2.cvtColor, cv2.resize INTER_AREA / INTER_LINEAR, CLAHE), so that the page's detector and crops
+// match the server's. tests/game/test_browser_parity.py measures how close they come.
+// Images are {width, height, channels, data: Uint8Array} with channels interleaved (RGB, or 1 for gray).
+
+const f32 = Math.fround;
+
+export function image(width, height, channels, data = new Uint8Array(width * height * channels)) {
+  return { width, height, channels, data };
+}
+
+// Like OpenCV's saturate_cast<uchar>(float): round half to even, then clamp.
+export function saturate(v) {
+  let r = Math.round(v);
+  if (r - v === 0.5 && r % 2 !== 0) r -= 1; // Math.round sends .5 up; rint sends it to the even neighbour
+  return r < 0 ? 0 : r > 255 ? 255 : r;
+}
+
+/** RGBA (a canvas's ImageData) to RGB. */
+export function rgbFromRgba(rgba, width, height) {
+  const out = image(width, height, 3);
+  for (let i = 0, j = 0; i < width * height * 4; i += 4, j += 3) {
+    out.data[j] = rgba[i];
+    out.data[j + 1] = rgba[i + 1];
+    out.data[j + 2] = rgba[i + 2];
+  }
+  return out;
+}
+
+/** cv2.COLOR_RGB2GRAY on uint8: OpenCV's fixed-point 0.299/0.587/0.114 with 15 fractional bits (exact). */
+export function grayFromRgb(rgb) {
+  const n = rgb.width * rgb.height;
+  const out = image(rgb.width, rgb.height, 1);
+  for (let i = 0; i < n; i++) {
+    const r = rgb.data[3 * i], g = rgb.data[3 * i + 1], b = rgb.data[3 * i + 2];
+    out.data[i] = (r * 9798 + g * 19235 + b * 3735 + 16384) >> 15;
+  }
+  return out;
+}
+
+// ---- resize --------------------------------------------------------------------------------------
+// OpenCV's area tables: each destination pixel is the weighted mean of the source area it covers.
+// Flat typed arrays: for destination d, entries start[d] .. start[d + 1] of (index, weight).
+const areaTables = new Map(); // the same few sizes come back every frame (pyramid levels, crops)
+
+function areaTable(src, dst) {
+  const key = src * 65536 + dst;
+  if (!areaTables.has(key)) {
+    if (areaTables.size > 4096) areaTables.clear();
+    areaTables.set(key, makeAreaTable(src, dst));
+  }
+  return areaTables.get(key);
+}
+
+function makeAreaTable(src, dst) {
+  const scale = src / dst;
+  const start = new Int32Array(dst + 1), index = [], weight = [];
+  for (let d = 0; d < dst; d++) {
+    start[d] = index.length;
+    const f1 = d * scale, f2 = f1 + scale;
+    const cell = Math.min(scale, src - f1);
+    let s1 = Math.ceil(f1), s2 = Math.floor(f2);
+    s2 = Math.min(s2, src - 1);
+    s1 = Math.min(s1, s2);
+    if (s1 - f1 > 1e-3) { index.push(s1 - 1); weight.push((s1 - f1) / cell); }
+    for (let s = s1; s < s2; s++) { index.push(s); weight.push(1 / cell); }
+    if (f2 - s2 > 1e-3) { index.push(s2); weight.push(Math.min(Math.min(f2 - s2, 1), cell) / cell); }
+  }
+  start[dst] = index.length;
+  return { start, index: Int32Array.from(index), weight: Float32Array.from(weight) };
+}
+
+function resizeAreaDown(src, width, height) {
+  // float32 arithmetic step by step (Math.fround), as OpenCV sums: uint8 results then agree exactly
+  const c = src.channels, rowLength = width * c, data = src.data;
+  const out = image(width, height, c);
+  const xs = areaTable(src.width, width), ys = areaTable(src.height, height);
+  const acc = new Float32Array(rowLength);
+  for (let dy = 0; dy < height; dy++) {
+    acc.fill(0);
+    for (let e = ys.start[dy]; e < ys.start[dy + 1]; e++) {
+      const base = ys.index[e] * src.width * c, wy = ys.weight[e];
+      for (let dx = 0; dx < width; dx++) {
+        const j0 = xs.start[dx], j1 = xs.start[dx + 1];
+        if (c === 3) {
+          let s0 = 0, s1 = 0, s2 = 0;
+          for (let j = j0; j < j1; j++) {
+            const at = base + xs.index[j] * 3, w = xs.weight[j];
+            s0 = f32(s0 + f32(data[at] * w));
+            s1 = f32(s1 + f32(data[at + 1] * w));
+            s2 = f32(s2 + f32(data[at + 2] * w));
+          }
+          acc[dx * 3] = f32(acc[dx * 3] + f32(s0 * wy));
+          acc[dx * 3 + 1] = f32(acc[dx * 3 + 1] + f32(s1 * wy));
+          acc[dx * 3 + 2] = f32(acc[dx * 3 + 2] + f32(s2 * wy));
+        } else {
+          for (let k = 0; k < c; k++) {
+            let sum = 0;
+            for (let j = j0; j < j1; j++) sum = f32(sum + f32(data[base + xs.index[j] * c + k] * xs.weight[j]));
+            acc[dx * c + k] = f32(acc[dx * c + k] + f32(sum * wy));
+          }
+        }
+      }
+    }
+    for (let i = 0; i < rowLength; i++) out.data[dy * rowLength + i] = saturate(acc[i]);
+  }
+  return out;
+}
+
+function resizeAreaFast(src, width, height, sx, sy) {
+  // integer shrink factors: OpenCV averages whole blocks
+  const c = src.channels;
+  const out = image(width, height, c);
+  const area = sx * sy;
+  for (let dy = 0; dy < height; dy++) {
+    for (let dx = 0; dx < width; dx++) {
+      for (let k = 0; k < c; k++) {
+        let sum = 0;
+        for (let y = dy * sy; y < dy * sy + sy; y++) {
+          for (let x = dx * sx; x < dx * sx + sx; x++) sum += src.data[(y * src.width + x) * c + k];
+        }
+        out.data[(dy * width + dx) * c + k] = Math.floor((sum + (area >> 1)) / area);
+      }
+    }
+  }
+  return out;
+}
+
+// Bilinear coefficients as OpenCV computes them: centre-aligned for INTER_LINEAR; for INTER_AREA when
+// enlarging, the "area mode" variant (a pixel stays flat until the next source pixel's cell begins).
+function linearTable(src, dst, areaMode) {
+  const scale = src / dst;
+  const inv = dst / src;
+  const index = new Int32Array(dst * 2), weight = new Int32Array(dst * 2);
+  for (let d = 0; d < dst; d++) {
+    let s, f;
+    if (!areaMode) {
+      f = Math.fround((d + 0.5) * scale - 0.5);
+      s = Math.floor(f);
+      f -= s;
+    } else {
+      s = Math.floor(d * scale);
+      f = Math.fround(d + 1 - (s + 1) * inv);
+      f = f <= 0 ? 0 : f - Math.floor(f);
+    }
+    let s0 = s, s1 = s + 1;
+    if (s < 0) { f = 0; s0 = s1 = 0; }
+    if (s + 1 >= src) { if (s >= src - 1) { f = 0; s0 = s1 = src - 1; } else s1 = src - 1; }
+    index[2 * d] = s0;
+    index[2 * d + 1] = s1;
+    // fixed point, 11 bits (INTER_RESIZE_COEF_BITS)
+    const a1 = saturate16(Math.fround(f) * 2048), a0 = saturate16(Math.fround(1 - f) * 2048);
+    weight[2 * d] = a0;
+    weight[2 * d + 1] = a1;
+  }
+  return { index, weight };
+}
+
+function saturate16(v) {
+  return Math.max(-32768, Math.min(32767, saturate16Round(v)));
+}
+
+function saturate16Round(v) {
+  let r = Math.round(v);
+  if (r - v === 0.5 && r % 2 !== 0) r -= 1;
+  return r;
+}
+
+function resizeLinear(src, width, height, areaMode) {
+  const c = src.channels;
+  const out = image(width, height, c);
+  const xt = linearTable(src.width, width, areaMode), yt = linearTable(src.height, height, areaMode);
+  const rows = [new Int32Array(width * c), new Int32Array(width * c)];
+  for (let dy = 0; dy < height; dy++) {
+    for (let r = 0; r < 2; r++) {
+      const base = yt.index[2 * dy + r] * src.width * c;
+      for (let dx = 0; dx < width; dx++) {
+        const x0 = xt.index[2 * dx] * c, x1 = xt.index[2 * dx + 1] * c;
+        const w0 = xt.weight[2 * dx], w1 = xt.weight[2 * dx + 1];
+        for (let k = 0; k < c; k++) rows[r][dx * c + k] = src.data[base + x0 + k] * w0 + src.data[base + x1 + k] * w1;
+      }
+    }
+    const b0 = yt.weight[2 * dy], b1 = yt.weight[2 * dy + 1];
+    for (let i = 0; i < width * c; i++) {
+      // OpenCV's vectorised vertical pass: products of the 4-bit-shifted rows, then (… + 2) >> 2
+      const v = (((b0 * (rows[0][i] >> 4)) >> 16) + ((b1 * (rows[1][i] >> 4)) >> 16) + 2) >> 2;
+      out.data[dy * width * c + i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return out;
+}
+
+/** cv2.resize(src, (width, height), interpolation=cv2.INTER_AREA). */
+export function resizeArea(src, width, height) {
+  if (width === src.width && height === src.height) return image(width, height, src.channels, src.data.slice());
+  const sx = src.width / width, sy = src.height / height;
+  if (sx >= 1 && sy >= 1) {
+    if (Number.isInteger(sx) && Number.isInteger(sy)) return resizeAreaFast(src, width, height, sx, sy);
+    return resizeAreaDown(src, width, height);
+  }
+  return resizeLinear(src, width, height, true);
+}
+
+/** cv2.resize(src, (width, height), interpolation=cv2.INTER_LINEAR). */
+export function resizeLinearExact(src, width, height) {
+  return resizeLinear(src, width, height, false);
+}
+
+// ---- colour: CLAHE on LAB lightness ----------------------------------------------------------------
+// sRGB → LAB on uint8 in OpenCV's fixed point (exact for L, which CLAHE changes; a and b within 1):
+// a gamma table with 3 fractional bits, XYZ rows scaled by 2^12, a cube-root table scaled by 2^15.
+const GAMMA_TABLE = Int32Array.from({ length: 256 }, (_, i) => {
+  const x = i / 255;
+  return Math.round(2040 * (x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4));
+});
+const CBRT_TABLE = Int32Array.from({ length: 3072 }, (_, i) => {
+  const x = i / 2040;
+  return Math.round(32768 * (x < 0.008856 ? x * 7.787 + 16 / 116 : Math.cbrt(x)));
+});
+const WHITE = [0.950456, 1.0, 1.088754]; // D65, as OpenCV's sRGB↔LAB uses
+const RGB_TO_XYZ = [
+  [0.412453, 0.35758, 0.180423],
+  [0.212671, 0.71516, 0.072169],
+  [0.019334, 0.119193, 0.950227],
+];
+const XYZ_FIXED = RGB_TO_XYZ.map((row, i) => row.map((v) => Math.round((4096 * v) / WHITE[i])));
+const XYZ_TO_RGB = [
+  [3.240479, -1.53715, -0.498535],
+  [-0.969256, 1.875991, 0.041556],
+  [0.055648, -0.204043, 1.057311],
+];
+const clamp255 = (v) => (v < 0 ? 0 : v > 255 ? 255 : v);
+
+/** cv2.COLOR_RGB2LAB on uint8 (L scaled to 0-255, a and b offset by 128), as three planes. */
+export function labFromRgb(rgb) {
+  const n = rgb.width * rgb.height;
+  const L = new Uint8Array(n), A = new Uint8Array(n), B = new Uint8Array(n);
+  const [cx, cy, cz] = XYZ_FIXED;
+  for (let i = 0; i < n; i++) {
+    const r = GAMMA_TABLE[rgb.data[3 * i]], g = GAMMA_TABLE[rgb.data[3 * i + 1]], b = GAMMA_TABLE[rgb.data[3 * i + 2]];
+    const fx = CBRT_TABLE[(r * cx[0] + g * cx[1] + b * cx[2] + 2048) >> 12];
+    const fy = CBRT_TABLE[(r * cy[0] + g * cy[1] + b * cy[2] + 2048) >> 12];
+    const fz = CBRT_TABLE[(r * cz[0] + g * cz[1] + b * cz[2] + 2048) >> 12];
+    L[i] = clamp255((296 * fy - 1336934 + 16384) >> 15);
+    A[i] = clamp255((500 * (fx - fy) + 128 * 32768 + 16384) >> 15);
+    B[i] = clamp255((200 * (fy - fz) + 128 * 32768 + 16384) >> 15);
+  }
+  return { L, A, B };
+}
+
+// Linear light → 8-bit sRGB by counting thresholds (the linear value at which the encoded value
+// passes k − 0.5): the same rounding as encoding with pow() and rounding, without a pow per pixel.
+const ENCODE_THRESHOLDS = Float64Array.from({ length: 256 }, (_, k) => {
+  if (k === 0) return -Infinity;
+  const c = (k - 0.5) / 255;
+  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+});
+
+function encodeSrgb(v) {
+  let lo = 0, hi = 255; // the largest k with threshold ≤ v
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (ENCODE_THRESHOLDS[mid] <= v) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+const LAB_Y = Float64Array.from({ length: 256 }, (_, L) => {
+  const l = (L * 100) / 255;
+  return l <= 8 ? l / 903.3 : ((l + 16) / 116) ** 3;
+});
+const LAB_FY = Float64Array.from({ length: 256 }, (_, L) => {
+  const l = (L * 100) / 255;
+  return l <= 8 ? 7.787 * (l / 903.3) + 16 / 116 : (l + 16) / 116;
+});
+
+/** cv2.COLOR_LAB2RGB on uint8 planes, in floating point (within 1 of OpenCV's for 94% of values, 2 at most). */
+export function rgbFromLab(L, A, B, width, height) {
+  const out = image(width, height, 3);
+  const inv = (f) => (f > 0.20689655 ? f * f * f : (f - 16 / 116) / 7.787);
+  const [m0, m1, m2] = XYZ_TO_RGB;
+  for (let i = 0; i < width * height; i++) {
+    const fy = LAB_FY[L[i]], y = LAB_Y[L[i]];
+    const x = inv(fy + (A[i] - 128) / 500) * WHITE[0], z = inv(fy - (B[i] - 128) / 200) * WHITE[2];
+    const r = m0[0] * x + m0[1] * y + m0[2] * z, g = m1[0] * x + m1[1] * y + m1[2] * z, b = m2[0] * x + m2[1] * y + m2[2] * z;
+    out.data[3 * i] = encodeSrgb(r);
+    out.data[3 * i + 1] = encodeSrgb(g);
+    out.data[3 * i + 2] = encodeSrgb(b);
+  }
+  return out;
+}
+
+/** cv2.createCLAHE(clipLimit, (tiles, tiles)).apply(plane) for a uint8 plane. */
+export function clahe(plane, width, height, clipLimit, tiles) {
+  // OpenCV pads (reflect-101) to a multiple of the tile grid when the size is not one
+  let src = plane, w = width, h = height;
+  if (width % tiles || height % tiles) {
+    w = width + (tiles - (width % tiles)) % tiles;
+    h = height + (tiles - (height % tiles)) % tiles;
+    src = new Uint8Array(w * h);
+    const reflect = (i, n) => (i < n ? i : 2 * n - 2 - i);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) src[y * w + x] = plane[reflect(y, height) * width + reflect(x, width)];
+  }
+  const tw = w / tiles, th = h / tiles, area = tw * th;
+  const limit = Math.max(1, Math.trunc((clipLimit * area) / 256));
+  const luts = new Uint8Array(tiles * tiles * 256);
+  const scale = Math.fround(255 / area);
+  for (let ty = 0; ty < tiles; ty++) {
+    for (let tx = 0; tx < tiles; tx++) {
+      const hist = new Int32Array(256);
+      for (let y = ty * th; y < (ty + 1) * th; y++) for (let x = tx * tw; x < (tx + 1) * tw; x++) hist[src[y * w + x]]++;
+      let clipped = 0;
+      for (let i = 0; i < 256; i++) if (hist[i] > limit) { clipped += hist[i] - limit; hist[i] = limit; }
+      const batch = Math.trunc(clipped / 256);
+      let residual = clipped - batch * 256;
+      for (let i = 0; i < 256; i++) hist[i] += batch;
+      if (residual) {
+        const step = Math.max(Math.trunc(256 / residual), 1);
+        for (let i = 0; i < 256 && residual > 0; i += step, residual--) hist[i]++;
+      }
+      let sum = 0;
+      const lut = luts.subarray((ty * tiles + tx) * 256, (ty * tiles + tx + 1) * 256);
+      for (let i = 0; i < 256; i++) {
+        sum += hist[i];
+        lut[i] = saturate(Math.fround(sum * scale));
+      }
+    }
+  }
+  const out = new Uint8Array(width * height);
+  const invTw = Math.fround(1 / tw), invTh = Math.fround(1 / th);
+  for (let y = 0; y < height; y++) {
+    const tyf = Math.fround(Math.fround(y * invTh) - 0.5);
+    let ty1 = Math.floor(tyf), ty2 = ty1 + 1;
+    const ya = Math.fround(tyf - ty1), ya1 = Math.fround(1 - ya);
+    ty1 = Math.max(ty1, 0);
+    ty2 = Math.min(ty2, tiles - 1);
+    for (let x = 0; x < width; x++) {
+      const txf = Math.fround(Math.fround(x * invTw) - 0.5);
+      let tx1 = Math.floor(txf), tx2 = tx1 + 1;
+      const xa = Math.fround(txf - tx1), xa1 = Math.fround(1 - xa);
+      tx1 = Math.max(tx1, 0);
+      tx2 = Math.min(tx2, tiles - 1);
+      const v = plane[y * width + x];
+      const l11 = luts[(ty1 * tiles + tx1) * 256 + v], l12 = luts[(ty1 * tiles + tx2) * 256 + v];
+      const l21 = luts[(ty2 * tiles + tx1) * 256 + v], l22 = luts[(ty2 * tiles + tx2) * 256 + v];
+      const top = Math.fround(Math.fround(l11 * xa1) + Math.fround(l12 * xa));
+      const bottom = Math.fround(Math.fround(l21 * xa1) + Math.fround(l22 * xa));
+      out[y * width + x] = saturate(Math.fround(Math.fround(top * ya1) + Math.fround(bottom * ya)));
+    }
+  }
+  return out;
+}
+
+/** The detector's input: lightness equalised with CLAHE in LAB, colours kept (MtcnnFaceDetector._equalized_rgb). */
+export function equalizedRgb(rgb, clipLimit, tiles) {
+  const { L, A, B } = labFromRgb(rgb);
+  return rgbFromLab(clahe(L, rgb.width, rgb.height, clipLimit, tiles), A, B, rgb.width, rgb.height);
+}
