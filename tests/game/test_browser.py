@@ -6,6 +6,7 @@ Screenshots of every screen go to test-artifacts/ (or $FERKIT_TEST_ARTIFACTS).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -93,26 +94,53 @@ def seed_with_happy(rounds: int) -> tuple[int, list[str]]:
     raise AssertionError("no seed draws happy")
 
 
+def round_replies(page) -> list[dict]:
+    """The game socket's round replies, collected as they arrive (claimed vs the server's score)."""
+    replies: list[dict] = []
+
+    def on_socket(ws) -> None:
+        def on_frame(payload) -> None:
+            message = json.loads(payload) if isinstance(payload, str) else {}
+            if message.get("type") == "round":
+                replies.append(message)
+
+        ws.on("framereceived", on_frame)
+
+    page.on("websocket", on_socket)
+    return replies
+
+
 @needs_fer
-def test_a_whole_game_scores_the_acted_face_and_keeps_the_name_as_text(playwright, webcams, artifacts, tmp_path):
+@pytest.mark.parametrize("inference", ["browser", "server"])
+def test_a_whole_game_scores_the_acted_face_and_keeps_the_name_as_text(
+    playwright, webcams, artifacts, tmp_path, inference
+):
     browser = launch(playwright, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={webcams['happy']}")
     seed, targets = seed_with_happy(3)
     timing = ["--countdown-seconds", "0.6", "--capture-seconds", "1"]
     board = ["--leaderboard", str(tmp_path / "lb.sqlite3")]
-    with running_ferkit_play("--seed", str(seed), *timing, *board) as url:
+    with running_ferkit_play("--seed", str(seed), "--inference", inference, *timing, *board) as url:
         page = new_page(browser, viewport={"width": 900, "height": 1000})
+        rounds = round_replies(page)
         page.goto(url)
         page.wait_for_selector("body[data-leaderboard=loaded]")
+        page.wait_for_selector(f"body[data-inference={inference}]", timeout=30_000)
+        privacy = page.inner_text("#privacy")
+        assert ("stay on your device" in privacy) == (inference == "browser"), privacy
         page.fill("#name", HOSTILE_NAME)
         page.select_option("#rounds", "3")
-        page.screenshot(path=artifacts / "game-start.png")
+        page.screenshot(path=artifacts / f"game-start-{inference}.png")
         page.click("#play")
         page.wait_for_selector("#countdown:not([hidden])")
-        page.screenshot(path=artifacts / "game-countdown.png")
+        page.screenshot(path=artifacts / f"game-countdown-{inference}.png")
         page.wait_for_function("parseFloat(document.getElementById('progress-bar').style.width) > 0")
-        page.screenshot(path=artifacts / "game-capture.png")
+        page.screenshot(path=artifacts / f"game-capture-{inference}.png")
         page.wait_for_selector("#results:not([hidden])", timeout=60_000)
-        page.screenshot(path=artifacts / "game-results.png")
+        page.screenshot(path=artifacts / f"game-results-{inference}.png")
+        if inference == "browser":  # every claim was the page's honest score: all accepted
+            assert [r["accepted"] for r in rounds] == [True] * 3, rounds
+            print("claimed vs server:", [(r["claimed"], r["score"]) for r in rounds])
+            assert not page.is_visible("#result-message")
         scores = {
             li.get_attribute("data-target"): int(li.get_attribute("data-score"))
             for li in page.query_selector_all("#result-rounds li")
@@ -132,6 +160,24 @@ def test_a_whole_game_scores_the_acted_face_and_keeps_the_name_as_text(playwrigh
         assert HOSTILE_NAME in page.inner_text("#board-expression-table")
         page.screenshot(path=artifacts / "game-leaderboard.png")
         assert page.dialogs == []
+    browser.close()
+
+
+@needs_fer
+def test_without_webassembly_the_page_falls_back_to_server_inference(playwright, webcams, tmp_path):
+    # a browser (or a policy) without WebAssembly. Chromium 150 ignores V8's --noexpose_wasm, so the object
+    # is removed before any of the page's scripts run
+    browser = launch(playwright, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={webcams['happy']}")
+    with running_server(settings(tmp_path, targets=("happy",))) as url:
+        page = new_page(browser)
+        page.add_init_script("delete globalThis.WebAssembly")
+        page.goto(url)
+        assert page.evaluate("typeof WebAssembly") == "undefined"
+        page.wait_for_selector("body[data-inference=server]", timeout=30_000)
+        assert "sent to this game server" in page.inner_text("#privacy")
+        page.click("#play")
+        page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+        assert int(page.get_attribute("#result-rounds li", "data-score")) >= 60
     browser.close()
 
 

@@ -84,7 +84,7 @@ def parse_claim(message: dict, hold: int, *, max_frame_bytes: int, max_pixels: i
         try:
             image, full_size = decode_image_within(raw, max_pixels, f"verification frame {i}")
         except DataError as e:
-            raise BadClaim(e.problem) from None
+            raise BadClaim(str(e)) from None  # names the frame: 'verification frame 1: ...'
         if full_size != (image.shape[1], image.shape[0]):
             raise BadClaim(f"frame {i}: larger than a verification frame may be")
         b = frame["box"]

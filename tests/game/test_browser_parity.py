@@ -1,0 +1,83 @@
+"""The page's Recognizer (onnxruntime-web in Chromium) against the Python one, on the same pixels.
+
+Boxes within 2 px, probabilities within 1e-3, on pictures with one, two and no faces. No FER2013 needed:
+the faces are the README's real photo (NASA, public domain), whole, shrunk, and side by side.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from ferkit.game.settings import ServerSettings
+from ferkit.infer import Recognizer
+from tests.game.server import running_server
+from tests.game.test_browser import launch, playwright  # noqa: F401  (the fixture)
+
+PHOTO = Path(__file__).resolve().parents[2] / "docs" / "predict-astronaut.jpg"
+ANALYSE_IN_PAGE = """async (png) => {
+  const { loadLocalRecognizer, rgbOfCanvas } = await import("/static/local_play.mjs");
+  if (!window.parityRecognizer) {
+    const vision = await (await fetch("/api/vision")).json();
+    window.parityRecognizer = await loadLocalRecognizer(vision);
+  }
+  const blob = await (await fetch("data:image/png;base64," + png)).blob();
+  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+  const canvas = document.createElement("canvas");
+  canvas.width = bitmap.width;
+  canvas.height = bitmap.height;
+  canvas.getContext("2d", { willReadFrequently: true }).drawImage(bitmap, 0, 0);
+  const analysis = await window.parityRecognizer.analyse(rgbOfCanvas(canvas), 32);
+  return { faces: analysis.faces, threads: window.parityRecognizer.threads };
+}"""
+
+
+def pictures() -> dict[str, np.ndarray]:
+    photo = cv2.imread(str(PHOTO))
+    small = cv2.resize(photo, (320, 320), interpolation=cv2.INTER_AREA)
+    pair = np.concatenate([small, cv2.flip(small, 1)], axis=1)
+    gradient = np.tile(np.linspace(40, 220, 320, dtype=np.uint8)[None, :, None], (240, 1, 3))
+    noise = np.random.default_rng(1).integers(0, 256, (240, 320, 3), np.uint8)
+    return {"photo": photo, "photo-320": small, "two-faces": pair, "gradient": gradient, "noise": noise}
+
+
+@pytest.fixture(scope="module")
+def page_url(tmp_path_factory):
+    settings = ServerSettings(leaderboard_path=tmp_path_factory.mktemp("parity") / "lb.sqlite3")
+    with running_server(settings) as url:
+        yield url
+
+
+def test_the_page_finds_and_scores_faces_as_python_does(playwright, page_url):  # noqa: F811
+    browser = launch(playwright)
+    page = browser.new_page()
+    page.goto(page_url)
+    recognizer = Recognizer()
+    counts = {}
+    worst_box, worst_p = 0, 0.0
+    for name, bgr in pictures().items():
+        ok, png = cv2.imencode(".png", bgr)
+        assert ok
+        # the same pixels on both sides: Python reads the PNG back, the page decodes it without colour management
+        pixels = cv2.imdecode(png, cv2.IMREAD_COLOR)
+        expected = recognizer.predict(pixels)
+        got = page.evaluate(ANALYSE_IN_PAGE, base64.b64encode(png.tobytes()).decode())["faces"]
+        counts[name] = len(got)
+        assert len(got) == len(expected), f"{name}: page {len(got)} faces, Python {len(expected)}"
+        for face in expected:
+            box = face.box
+            match = min(got, key=lambda g: abs(g["box"]["x"] - box.x) + abs(g["box"]["y"] - box.y))
+            worst_box = max(worst_box, *(abs(match["box"][k] - getattr(box, k)) for k in ("x", "y", "w", "h")))
+            worst_p = max(worst_p, *(abs(match["probabilities"][n] - p) for n, p in face.probabilities.items()))
+            for key in ("x", "y", "w", "h"):
+                assert abs(match["box"][key] - getattr(box, key)) <= 2, f"{name}: {match['box']} vs {box}"
+            for label, p in face.probabilities.items():
+                assert match["probabilities"][label] == pytest.approx(p, abs=1e-3), f"{name}: {label}"
+    # the full-size photo also has a small second face-like patch: both sides find it, which is the point
+    assert counts == {"photo": 2, "photo-320": 1, "two-faces": 2, "gradient": 0, "noise": 0}
+    print(f"parity: largest box difference {worst_box} px, largest probability difference {worst_p:.1e}")
+    browser.close()
