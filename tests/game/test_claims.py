@@ -86,7 +86,7 @@ def test_an_honest_claim_is_accepted_and_the_servers_score_stored(client, recogn
     sad = server_score(recognizer, frame, box, "sad")
     with client.websocket_connect("/ws/play") as ws:
         assert start(ws)["inference"] == "browser"
-        for index, (target, score) in enumerate((("happy", happy), ("sad", sad))):
+        for index, score in enumerate((happy, sad)):
             capture(ws, index)
             claimed = min(100, score + 3)  # the page's own score differs a little (JPEG on the way)
             ws.send_json({"type": "claim", "round": index, "score": claimed, "frames": [picture(frame, box)] * 3})
