@@ -32,8 +32,11 @@ class ServerSettings:
     # Connections (uvicorn). Over max_connections new HTTP requests get 503; over max_players new game
     # sockets are closed with 1013 ("try again later"). A request head must arrive within
     # request_head_timeout_s of connecting (or of the previous response), a body within request_body_timeout_s.
-    max_connections: int = 128
-    max_players: int = 64
+    # With inference in the browser a player's socket is nearly idle (a claim every few seconds), so one small
+    # server hosts hundreds (benchmarks/game_load.py --inference browser); analyses stay bounded by the slots.
+    # Worst case memory in socket buffers: max_connections × the 4 × max_frame_bytes message limit (1.3 GB).
+    max_connections: int = 640
+    max_players: int = 512
     request_head_timeout_s: float = 10.0
     request_body_timeout_s: float = 30.0  # a 10 MB upload at 350 KB/s
     keep_alive_seconds: int = 5  # an idle keep-alive connection is closed after this

@@ -1,7 +1,7 @@
 // The Recognizer in the page: MTCNN (the package's three ONNX nets) finds faces, each is cropped the way
 // ferkit.vision.crop does and classified by the server's own ONNX model, all on onnxruntime-web.
 // Every constant comes from the server (GET /api/vision, made from the Python objects), never from here.
-import { equalizedRgb, grayFromRgb, image, resizeArea, resizeLinearExact } from "./imageops.mjs";
+import { equalizedRgb, grayFromRgb, image, resizeArea, resizeAreaWindow, resizeLinearExact } from "./imageops.mjs";
 
 // Python's round(): half to even (crop_face rounds sides and corners with it)
 export function roundHalfEven(v) {
@@ -61,14 +61,7 @@ function normalisedTransposed(img, out, offset) {
 function crop(rgb, box, size) {
   // the box cut from the image (zero outside it), resized to size×size with INTER_AREA
   const [x1, y1, x2, y2] = box.slice(0, 4).map(Math.trunc);
-  const bw = Math.max(x2 - x1 + 1, 1), bh = Math.max(y2 - y1 + 1, 1);
-  const patch = image(bw, bh, 3);
-  const sx1 = Math.max(x1, 0), sy1 = Math.max(y1, 0), sx2 = Math.min(x2 + 1, rgb.width), sy2 = Math.min(y2 + 1, rgb.height);
-  for (let y = sy1; y < sy2; y++) {
-    const from = (y * rgb.width + sx1) * 3;
-    patch.data.set(rgb.data.subarray(from, from + (sx2 - sx1) * 3), ((y - y1) * bw + (sx1 - x1)) * 3);
-  }
-  return resizeArea(patch, size, size);
+  return resizeAreaWindow(rgb, x1, y1, Math.max(x2 - x1 + 1, 1), Math.max(y2 - y1 + 1, 1), size, size);
 }
 
 export class MtcnnDetector {

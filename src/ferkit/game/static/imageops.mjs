@@ -70,33 +70,44 @@ function makeAreaTable(src, dst) {
   return { start, index: Int32Array.from(index), weight: Float32Array.from(weight) };
 }
 
-function resizeAreaDown(src, width, height) {
-  // float32 arithmetic step by step (Math.fround), as OpenCV sums: uint8 results then agree exactly
-  const c = src.channels, rowLength = width * c, data = src.data;
+// Area shrink of the w×h window at (x0, y0) of src, pixels outside src being 0 (a zero-padded crop, as
+// the detector cuts boxes that run off the image), to width×height.
+function resizeAreaDown(src, x0, y0, w, h, width, height) {
+  // float32 arithmetic step by step (f32), as OpenCV sums: uint8 results then agree exactly.
+  // Zero pixels add exactly nothing in float32 either, so they are skipped.
+  const c = src.channels, rowLength = width * c, data = src.data, W = src.width, H = src.height;
   const out = image(width, height, c);
-  const xs = areaTable(src.width, width), ys = areaTable(src.height, height);
+  const xs = areaTable(w, width), ys = areaTable(h, height);
   const acc = new Float32Array(rowLength);
   for (let dy = 0; dy < height; dy++) {
     acc.fill(0);
     for (let e = ys.start[dy]; e < ys.start[dy + 1]; e++) {
-      const base = ys.index[e] * src.width * c, wy = ys.weight[e];
+      const sy = y0 + ys.index[e];
+      if (sy < 0 || sy >= H) continue;
+      const base = sy * W * c, wy = ys.weight[e];
       for (let dx = 0; dx < width; dx++) {
         const j0 = xs.start[dx], j1 = xs.start[dx + 1];
         if (c === 3) {
           let s0 = 0, s1 = 0, s2 = 0;
           for (let j = j0; j < j1; j++) {
-            const at = base + xs.index[j] * 3, w = xs.weight[j];
-            s0 = f32(s0 + f32(data[at] * w));
-            s1 = f32(s1 + f32(data[at + 1] * w));
-            s2 = f32(s2 + f32(data[at + 2] * w));
+            const sx = x0 + xs.index[j];
+            if (sx < 0 || sx >= W) continue;
+            const at = base + sx * 3, wx = xs.weight[j];
+            s0 = f32(s0 + f32(data[at] * wx));
+            s1 = f32(s1 + f32(data[at + 1] * wx));
+            s2 = f32(s2 + f32(data[at + 2] * wx));
           }
-          acc[dx * 3] = f32(acc[dx * 3] + f32(s0 * wy));
-          acc[dx * 3 + 1] = f32(acc[dx * 3 + 1] + f32(s1 * wy));
-          acc[dx * 3 + 2] = f32(acc[dx * 3 + 2] + f32(s2 * wy));
+          const o = dx * 3;
+          acc[o] = f32(acc[o] + f32(s0 * wy));
+          acc[o + 1] = f32(acc[o + 1] + f32(s1 * wy));
+          acc[o + 2] = f32(acc[o + 2] + f32(s2 * wy));
         } else {
           for (let k = 0; k < c; k++) {
             let sum = 0;
-            for (let j = j0; j < j1; j++) sum = f32(sum + f32(data[base + xs.index[j] * c + k] * xs.weight[j]));
+            for (let j = j0; j < j1; j++) {
+              const sx = x0 + xs.index[j];
+              if (sx >= 0 && sx < W) sum = f32(sum + f32(data[base + sx * c + k] * xs.weight[j]));
+            }
             acc[dx * c + k] = f32(acc[dx * c + k] + f32(sum * wy));
           }
         }
@@ -107,19 +118,20 @@ function resizeAreaDown(src, width, height) {
   return out;
 }
 
-function resizeAreaFast(src, width, height, sx, sy) {
-  // integer shrink factors: OpenCV averages whole blocks
-  const c = src.channels;
+function resizeAreaFast(src, x0, y0, width, height, fx, fy) {
+  // whole-number shrink factors: OpenCV averages fx×fy blocks in integers, rounding halves up
+  const c = src.channels, W = src.width, H = src.height, data = src.data;
   const out = image(width, height, c);
-  const area = sx * sy;
+  const area = fx * fy, half = area >> 1;
   for (let dy = 0; dy < height; dy++) {
     for (let dx = 0; dx < width; dx++) {
       for (let k = 0; k < c; k++) {
         let sum = 0;
-        for (let y = dy * sy; y < dy * sy + sy; y++) {
-          for (let x = dx * sx; x < dx * sx + sx; x++) sum += src.data[(y * src.width + x) * c + k];
+        for (let y = y0 + dy * fy; y < y0 + dy * fy + fy; y++) {
+          if (y < 0 || y >= H) continue;
+          for (let x = x0 + dx * fx; x < x0 + dx * fx + fx; x++) if (x >= 0 && x < W) sum += data[(y * W + x) * c + k];
         }
-        out.data[(dy * width + dx) * c + k] = Math.floor((sum + (area >> 1)) / area);
+        out.data[(dy * width + dx) * c + k] = Math.floor((sum + half) / area);
       }
     }
   }
@@ -192,13 +204,33 @@ function resizeLinear(src, width, height, areaMode) {
 
 /** cv2.resize(src, (width, height), interpolation=cv2.INTER_AREA). */
 export function resizeArea(src, width, height) {
-  if (width === src.width && height === src.height) return image(width, height, src.channels, src.data.slice());
-  const sx = src.width / width, sy = src.height / height;
-  if (sx >= 1 && sy >= 1) {
-    if (Number.isInteger(sx) && Number.isInteger(sy)) return resizeAreaFast(src, width, height, sx, sy);
-    return resizeAreaDown(src, width, height);
+  return resizeAreaWindow(src, 0, 0, src.width, src.height, width, height);
+}
+
+/**
+ * cv2.resize(patch, (width, height), INTER_AREA) where patch is the w×h window of src at (x0, y0), zero
+ * where it runs off src: without building the patch when shrinking.
+ */
+export function resizeAreaWindow(src, x0, y0, w, h, width, height) {
+  const fx = w / width, fy = h / height;
+  if (fx >= 1 && fy >= 1) {
+    if (Number.isInteger(fx) && Number.isInteger(fy)) return resizeAreaFast(src, x0, y0, width, height, fx, fy);
+    return resizeAreaDown(src, x0, y0, w, h, width, height);
   }
-  return resizeLinear(src, width, height, true);
+  const inside = x0 >= 0 && y0 >= 0 && x0 + w <= src.width && y0 + h <= src.height;
+  const patch = inside && w === src.width && h === src.height ? src : paddedWindow(src, x0, y0, w, h);
+  return resizeLinear(patch, width, height, true);
+}
+
+function paddedWindow(src, x0, y0, w, h) {
+  const c = src.channels;
+  const patch = image(w, h, c);
+  const sx1 = Math.max(x0, 0), sy1 = Math.max(y0, 0), sx2 = Math.min(x0 + w, src.width), sy2 = Math.min(y0 + h, src.height);
+  for (let y = sy1; y < sy2; y++) {
+    const from = (y * src.width + sx1) * c;
+    patch.data.set(src.data.subarray(from, from + (sx2 - sx1) * c), ((y - y0) * w + (sx1 - x0)) * c);
+  }
+  return patch;
 }
 
 /** cv2.resize(src, (width, height), interpolation=cv2.INTER_LINEAR). */
@@ -256,14 +288,21 @@ const ENCODE_THRESHOLDS = Float64Array.from({ length: 256 }, (_, k) => {
   return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
 });
 
+// A coarse index into the thresholds: the answer is at most a couple of steps above the bucket's start.
+const ENCODE_BUCKETS = 4096;
+const ENCODE_START = Int32Array.from({ length: ENCODE_BUCKETS + 1 }, (_, i) => {
+  let k = 0;
+  while (k < 255 && ENCODE_THRESHOLDS[k + 1] <= i / ENCODE_BUCKETS) k++;
+  return k;
+});
+
 function encodeSrgb(v) {
-  let lo = 0, hi = 255; // the largest k with threshold ≤ v
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (ENCODE_THRESHOLDS[mid] <= v) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
+  // the largest k with threshold ≤ v (v is clamped to 0..1 first, as OpenCV clamps)
+  if (v <= 0) return 0;
+  if (v >= 1) return 255;
+  let k = ENCODE_START[Math.floor(v * ENCODE_BUCKETS)];
+  while (k < 255 && ENCODE_THRESHOLDS[k + 1] <= v) k++;
+  return k;
 }
 
 const LAB_Y = Float64Array.from({ length: 256 }, (_, L) => {
@@ -328,25 +367,28 @@ export function clahe(plane, width, height, clipLimit, tiles) {
     }
   }
   const out = new Uint8Array(width * height);
-  const invTw = Math.fround(1 / tw), invTh = Math.fround(1 / th);
+  const invTw = f32(1 / tw), invTh = f32(1 / th);
+  // per column: the two tiles' LUT offsets and weights (the same for every row)
+  const col1 = new Int32Array(width), col2 = new Int32Array(width), xas = new Float32Array(width), xa1s = new Float32Array(width);
+  for (let x = 0; x < width; x++) {
+    const txf = f32(f32(x * invTw) - 0.5);
+    const tx = Math.floor(txf);
+    xas[x] = f32(txf - tx);
+    xa1s[x] = f32(1 - xas[x]);
+    col1[x] = Math.max(tx, 0) * 256;
+    col2[x] = Math.min(tx + 1, tiles - 1) * 256;
+  }
   for (let y = 0; y < height; y++) {
-    const tyf = Math.fround(Math.fround(y * invTh) - 0.5);
-    let ty1 = Math.floor(tyf), ty2 = ty1 + 1;
-    const ya = Math.fround(tyf - ty1), ya1 = Math.fround(1 - ya);
-    ty1 = Math.max(ty1, 0);
-    ty2 = Math.min(ty2, tiles - 1);
-    for (let x = 0; x < width; x++) {
-      const txf = Math.fround(Math.fround(x * invTw) - 0.5);
-      let tx1 = Math.floor(txf), tx2 = tx1 + 1;
-      const xa = Math.fround(txf - tx1), xa1 = Math.fround(1 - xa);
-      tx1 = Math.max(tx1, 0);
-      tx2 = Math.min(tx2, tiles - 1);
-      const v = plane[y * width + x];
-      const l11 = luts[(ty1 * tiles + tx1) * 256 + v], l12 = luts[(ty1 * tiles + tx2) * 256 + v];
-      const l21 = luts[(ty2 * tiles + tx1) * 256 + v], l22 = luts[(ty2 * tiles + tx2) * 256 + v];
-      const top = Math.fround(Math.fround(l11 * xa1) + Math.fround(l12 * xa));
-      const bottom = Math.fround(Math.fround(l21 * xa1) + Math.fround(l22 * xa));
-      out[y * width + x] = saturate(Math.fround(Math.fround(top * ya1) + Math.fround(bottom * ya)));
+    const tyf = f32(f32(y * invTh) - 0.5);
+    const ty = Math.floor(tyf);
+    const ya = f32(tyf - ty), ya1 = f32(1 - ya);
+    const row1 = Math.max(ty, 0) * tiles * 256, row2 = Math.min(ty + 1, tiles - 1) * tiles * 256;
+    for (let x = 0, i = y * width; x < width; x++, i++) {
+      const v = plane[i];
+      const xa = xas[x], xa1 = xa1s[x], c1 = col1[x] + v, c2 = col2[x] + v;
+      const top = f32(f32(luts[row1 + c1] * xa1) + f32(luts[row1 + c2] * xa));
+      const bottom = f32(f32(luts[row2 + c1] * xa1) + f32(luts[row2 + c2] * xa));
+      out[i] = saturate(f32(f32(top * ya1) + f32(bottom * ya)));
     }
   }
   return out;

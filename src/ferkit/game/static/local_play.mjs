@@ -18,13 +18,14 @@ function loadScript(src) {
   });
 }
 
-/** onnxruntime-web from the server's own copy, then the Recognizer's sessions. */
-export async function loadLocalRecognizer(vision) {
+/** onnxruntime-web from the server's own copy, then the Recognizer's sessions (threads: benchmarks). */
+export async function loadLocalRecognizer(vision, threads = null) {
   if (!globalThis.ort) await loadScript(vision.runtime.script);
   const ort = globalThis.ort;
   ort.env.wasm.wasmPaths = vision.runtime.wasm_paths;
   // threads need a cross-origin isolated page (the server sends COOP/COEP); otherwise one thread
-  ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+  const cores = navigator.hardwareConcurrency || 1;
+  ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? (threads ?? Math.min(4, cores)) : 1;
   const recognizer = await loadRecognizer(ort, vision);
   recognizer.threads = ort.env.wasm.numThreads;
   return recognizer;
