@@ -148,34 +148,45 @@ async def browser_player(url: str, pictures: list[dict], seconds: float, delay: 
     """Whole games with the page running the model: the server sees only game messages and claims."""
     await asyncio.sleep(delay)  # players arrive over the first seconds, not all in one instant
     end = time.perf_counter() + seconds
-    async with websockets.connect(url, max_size=1 << 22) as ws:
-        while time.perf_counter() < end:
-            await ws.send(json.dumps({"type": "start", "name": "bot", "rounds": 5, "inference": "browser"}))
-            game = json.loads(await ws.recv())
-            if game.get("type") != "game":
-                stats["errors"].append(game.get("code"))
-                return
-            for index, target in enumerate(game["targets"]):
-                await asyncio.sleep(game["countdown_seconds"])
-                await ws.send(json.dumps({"type": "capture", "round": index}))
-                await ws.recv()
-                await asyncio.sleep(game["capture_seconds"])  # the page analyses its own camera meanwhile
-                sent = time.perf_counter()
-                score = stats["scores"].get(target, 0)
-                await ws.send(json.dumps({"type": "claim", "round": index, "score": score, "frames": pictures}))
-                while True:
-                    reply = json.loads(await ws.recv())
-                    if reply["type"] == "round":
-                        stats["latencies"].append(time.perf_counter() - sent)
-                        stats["refused"] += not reply["accepted"]
-                        break
-                    if reply["type"] == "error" and reply["code"] != "claim_refused":
-                        stats["errors"].append(reply["code"])
-                        break
-                await asyncio.sleep(1.2)
-            while json.loads(await ws.recv())["type"] != "over":
-                pass
-            stats["games"] += 1
+    while time.perf_counter() < end:
+        async with websockets.connect(url, max_size=1 << 22) as ws:
+            if not await browser_game(ws, pictures, stats):
+                await asyncio.sleep(1.0)  # a game that went wrong: the page would start again
+
+
+async def browser_game(ws, pictures: list[dict], stats: dict) -> bool:
+    """One 5-round game as the page plays it; False when the server answered with an error."""
+    await ws.send(json.dumps({"type": "start", "name": "bot", "rounds": 5, "inference": "browser"}))
+    game = json.loads(await ws.recv())
+    if game.get("type") != "game":
+        stats["errors"].append(game.get("code"))
+        return False
+    for index, target in enumerate(game["targets"]):
+        await asyncio.sleep(game["countdown_seconds"])
+        await ws.send(json.dumps({"type": "capture", "round": index}))
+        await ws.recv()
+        await asyncio.sleep(game["capture_seconds"])  # the page analyses its own camera meanwhile
+        claim = {"type": "claim", "round": index, "score": stats["scores"].get(target, 0), "frames": pictures}
+        sent = time.perf_counter()
+        await ws.send(json.dumps(claim))
+        while True:
+            reply = json.loads(await ws.recv())
+            if reply["type"] == "round":
+                stats["latencies"].append(time.perf_counter() - sent)
+                stats["refused"] += not reply["accepted"]
+                break
+            if reply["type"] == "error" and reply["code"] == "busy":  # the page sends the claim again
+                stats["errors"].append("busy")
+                await asyncio.sleep(0.5)
+                await ws.send(json.dumps(claim))
+            elif reply["type"] == "error" and reply["code"] != "claim_refused":
+                stats["errors"].append(reply["code"])
+                return False
+        await asyncio.sleep(1.2)
+    while json.loads(await ws.recv())["type"] != "over":
+        pass
+    stats["games"] += 1
+    return True
 
 
 def peak_rss_mb(pid: int) -> float:

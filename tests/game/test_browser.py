@@ -233,6 +233,8 @@ def test_phone_sized_viewport_has_no_sideways_scroll(playwright, webcams, artifa
         page.wait_for_selector("body[data-leaderboard=loaded]")
         overflow = "document.scrollingElement.scrollWidth <= window.innerWidth"
         assert page.evaluate(overflow)
+        page.wait_for_selector("body[data-inference=browser]", timeout=30_000)
+        assert "camera frames stay on your device" in page.inner_text("#privacy")
         page.select_option("#rounds", "3")
         page.tap("#play")
         page.wait_for_function("parseFloat(document.getElementById('progress-bar').style.width) > 0")

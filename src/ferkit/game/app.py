@@ -18,6 +18,7 @@ from ferkit.game.leaderboard import Leaderboard
 from ferkit.game.limits import BodySizeLimit
 from ferkit.game.settings import ServerSettings
 from ferkit.infer import Recognizer
+from ferkit.onnx_sessions import set_intra_op_threads
 
 STATIC = Path(__file__).parent / "static"
 SWAGGER = "/static/vendor/swagger-ui"  # scripts/vendor_npm.sh swagger-ui-dist (see its VERSION file)
@@ -34,7 +35,10 @@ def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.recognizer = recognizer or Recognizer(settings.model, settings.detector)
+    if recognizer is None:
+        set_intra_op_threads(settings.onnx_threads)
+        recognizer = Recognizer(settings.model, settings.detector)
+    app.state.recognizer = recognizer
     app.state.analyser = Analyser(app.state.recognizer, settings)
     unknown = set(settings.targets) - set(app.state.recognizer.class_names)
     if unknown:

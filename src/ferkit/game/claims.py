@@ -2,7 +2,7 @@
 
 With inference on the device the page scores a round itself and sends the claim with the frames that
 earned it (the best held run: `HOLD_FRAMES` small JPEGs, each the face with a margin, and the face's box in
-it). The server confirms each box is a face (MTCNN's last stage on that box), classifies it with the same
+it). The server confirms each box is a face (its MTCNN finds one there), classifies it with the same
 model, and scores the run with the same rules. Its own score is the one that counts; a claim further than
 the tolerance from it is refused, and the player is told.
 """
@@ -99,13 +99,12 @@ def parse_claim(message: dict, hold: int, *, max_frame_bytes: int, max_pixels: i
 def rescore(recognizer: Recognizer, target: str, frames: list[ClaimFrame], stop: StopSignal | None = None) -> Verdict:
     """The server's score of the claimed frames: face check, classification, the round's rules."""
     scorer = RoundScorer(target, judge=recognizer.judge, hold=len(frames))
-    face_threshold = recognizer.detector.thresholds[-1]  # MTCNN's own O-Net threshold
     not_faces = 0
     best_frame = frames[-1]
-    for frame in frames:
+    predictions = recognizer.classify_each([(frame.image, frame.box) for frame in frames])
+    for frame, prediction in zip(frames, predictions):
         check(stop)
-        is_face = recognizer.detector.face_scores(frame.image, [frame.box])[0] >= face_threshold
-        prediction = recognizer.classify(frame.image, [frame.box])[0]
+        is_face = recognizer.detector.confirms(frame.image, frame.box)
         probability = prediction.probabilities.get(target, 0.0) if is_face else 0.0
         not_faces += not is_face
         if scorer.add(probability, is_face and prediction.label == target):

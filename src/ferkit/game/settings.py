@@ -26,6 +26,8 @@ class ServerSettings:
     # `max_analysis_pixels` image, bounded in time; at most `max_concurrent_analyses` run at once.
     max_analysis_pixels: int = 4_000_000  # larger photos are shrunk before detection (boxes still in full size)
     max_concurrent_analyses: int = min(8, os.cpu_count() or 2)
+    # onnxruntime threads per call: analyses already run side by side, one per worker thread (0: per core)
+    onnx_threads: int = 1
     analysis_seconds: float = 6.0  # an analysis still running after this is stopped (REST 422)
     upload_wait_seconds: float = 3.0  # a REST upload waits this long for a free analysis slot, then 503
     frame_wait_seconds: float = 0.5  # a game frame waits this long, then is dropped with a "busy" message

@@ -90,6 +90,17 @@ class Recognizer:
             FacePrediction(box, {n: float(p) for n, p in zip(self.class_names, row)}) for box, row in zip(boxes, probs)
         ]
 
+    def classify_each(self, pictures: list[tuple[np.ndarray, FaceBox]]) -> list[FacePrediction]:
+        """One face per picture (picture, box), all classified in one batch."""
+        if not pictures:
+            return []
+        framing = self.detector.fer_framing
+        crops = np.stack([crop_face(image, box, framing, level_eyes=self.level_eyes) for image, box in pictures])
+        return [
+            FacePrediction(box, {n: float(p) for n, p in zip(self.class_names, row)})
+            for (_, box), row in zip(pictures, self.predict_faces(crops))
+        ]
+
     def predict(self, image: np.ndarray) -> list[FacePrediction]:
         """Every face in a BGR or gray image (at most `max_faces`, most confident first)."""
         return self.classify(image, self.detect(image, max_faces=self.max_faces)[: self.max_faces])

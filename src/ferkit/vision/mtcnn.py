@@ -15,6 +15,7 @@ import numpy as np
 import onnxruntime as ort
 
 from ferkit.errors import SetupError
+from ferkit.onnx_sessions import cpu_session
 from ferkit.vision.detect import FaceBox
 from ferkit.vision.stop import StopSignal, check
 
@@ -43,6 +44,14 @@ def _nms(boxes: np.ndarray, threshold: float, method: str = "union") -> np.ndarr
         denom = np.minimum(area[i], area[rest]) if method == "min" else area[i] + area[rest] - inter
         order = rest[inter / denom <= threshold]
     return np.array(keep, dtype=np.int64)
+
+
+def _overlap(a: FaceBox, b: FaceBox) -> float:
+    """Intersection over union of two boxes."""
+    w = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
+    h = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
+    union = a.w * a.h + b.w * b.h - w * h
+    return w * h / union if union > 0 else 0.0
 
 
 def _square(boxes: np.ndarray) -> np.ndarray:
@@ -119,14 +128,11 @@ class MtcnnFaceDetector:
         batch_size: int = 128,
     ) -> None:
         folder = _model_dir()
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
+
         # No memory arena: P-Net's input size changes with every image, and an arena keeps the largest
         # peak it ever saw for the life of the process (a server held 11 GB after one hostile upload).
-        options.enable_cpu_mem_arena = False
-
         def session(name: str) -> ort.InferenceSession:
-            return ort.InferenceSession(str(folder / f"{name}.onnx"), options, providers=["CPUExecutionProvider"])
+            return cpu_session(folder / f"{name}.onnx", memory_arena=False)
 
         self.pnet, self.rnet, self.onet = session("pnet"), session("rnet"), session("onet")
         self.min_size, self.thresholds, self.factor = min_size, thresholds, pyramid_factor
@@ -141,9 +147,9 @@ class MtcnnFaceDetector:
         self._clahe = cv2.createCLAHE(clipLimit=self.clahe_clip_limit, tileGridSize=(self.clahe_tiles,) * 2)
         self._lock = threading.Lock()  # an OpenCV CLAHE object is not safe to share between threads
 
-    def _stage1(self, rgb: np.ndarray, stop: StopSignal | None) -> np.ndarray:
+    def _stage1(self, rgb: np.ndarray, stop: StopSignal | None, min_size: float) -> np.ndarray:
         height, width = rgb.shape[:2]
-        scale = 12.0 / self.min_size
+        scale = 12.0 / min_size
         side = min(height, width) * scale
         found = []
         level = rgb
@@ -241,29 +247,31 @@ class MtcnnFaceDetector:
             lab[..., 0] = self._clahe.apply(np.ascontiguousarray(lab[..., 0]))
         return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
 
-    def face_scores(self, image: np.ndarray, boxes: list[FaceBox]) -> np.ndarray:
-        """O-Net's face probability for each given box (the last stage alone, on the squared box).
+    def confirms(self, image: np.ndarray, box: FaceBox, min_overlap: float = 0.5) -> bool:
+        """Whether the whole cascade finds a face on `box` (intersection over union ≥ min_overlap).
 
-        Cheap (one 48×48 net per box): how the game checks that a box a page claims is a face.
+        How the game checks a box a page claims is a face: the picture is cut around the box, so faces
+        smaller than half the box are not looked for, which makes the check a few times cheaper.
         """
-        if not boxes:
-            return np.empty(0, np.float32)
-        rgb = self._equalized_rgb(image)
-        corners = np.array([[b.x, b.y, b.x + b.w, b.y + b.h, 1.0] for b in boxes], np.float64)
-        outputs = self._run_batched(self.onet, rgb, _square(corners), 48, None)
-        return outputs[-1][:, 1]
+        found = self.detect(image, max_faces=2, min_size=max(self.min_size, 0.5 * min(box.w, box.h)))
+        return any(_overlap(box, face) >= min_overlap for face in found)
 
     def detect(
-        self, image: np.ndarray, *, max_faces: int | None = None, stop: StopSignal | None = None
+        self,
+        image: np.ndarray,
+        *,
+        max_faces: int | None = None,
+        stop: StopSignal | None = None,
+        min_size: float | None = None,
     ) -> list[FaceBox]:
-        """Faces in a BGR or gray image, most confident first.
+        """Faces in a BGR or gray image, most confident first (`min_size`: this call's smallest face).
 
         With `max_faces`, O-Net sees only the 8×max_faces (at least 64) most promising candidates: a
         crowded image costs the same as a few faces, and at most about that many are returned.
         """
         check(stop)
         rgb = self._equalized_rgb(image)
-        boxes = self._stage1(rgb, stop)
+        boxes = self._stage1(rgb, stop, min_size or self.min_size)
         boxes = self._stage(self.rnet, rgb, boxes, 24, self.thresholds[1], "union", stop)
         onet_cap = self.onet_candidates if max_faces is None else min(self.onet_candidates, max(8 * max_faces, 64))
         boxes = self._stage(self.onet, rgb, _top(boxes, onet_cap), 48, self.thresholds[2], "min", stop)

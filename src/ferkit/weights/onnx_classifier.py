@@ -10,6 +10,7 @@ import onnxruntime as ort
 
 from ferkit.errors import ModelError
 from ferkit.face_size import FACE_SHAPE
+from ferkit.onnx_sessions import cpu_session
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -36,7 +37,7 @@ class OnnxClassifier:
         if not self.path.is_file():
             raise ModelFileError(f"{path}: no such model file")
         try:
-            self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            self.session = cpu_session(path)
         except Exception as e:
             first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise ModelFileError(f"{path}: not a loadable ONNX model ({first_line})") from None

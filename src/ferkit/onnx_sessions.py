@@ -1,0 +1,31 @@
+"""onnxruntime sessions made one way: on the CPU, quiet, with the process's intra-op thread count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import onnxruntime as ort
+
+_intra_op_threads = 0  # 0: onnxruntime's default, one thread per core
+
+
+def set_intra_op_threads(threads: int) -> None:
+    """Threads per onnxruntime call for sessions made from now on (0: one per core).
+
+    A server runs many analyses at once, each in its own worker thread: there one thread per call is
+    faster, because every call's own pool of spinning threads would fight the others for the cores.
+    """
+    global _intra_op_threads
+    if threads < 0:
+        raise ValueError(f"threads must be 0 (one per core) or more, not {threads}")
+    _intra_op_threads = threads
+
+
+def cpu_session(path: str | Path, *, memory_arena: bool = True) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.enable_cpu_mem_arena = memory_arena
+    if _intra_op_threads:
+        options.intra_op_num_threads = _intra_op_threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
