@@ -1,10 +1,16 @@
 """The game over a WebSocket: one player per connection, JPEG frames in, faces and round scores out.
 
 Protocol (JSON text both ways, frames as binary JPEG messages from the page):
-  page → {"type": "start", "name": str, "rounds": int}      server → {"type": "game", targets, timings}
+  page → {"type": "start", "name": str, "rounds": int, "inference": "server" | "browser"}
+                                                             server → {"type": "game", inference, targets, timings}
   page → {"type": "capture", "round": i}  (after the page's 3-2-1 countdown)
-  page → JPEG bytes, about `fps` a second                    server → {"type": "frame", seq, faces, status, ...}
-  when the round has `frames_per_round` frames with exactly one face → {"type": "round", score, thumbnail}
+  server inference:
+    page → JPEG bytes, about `fps` a second                  server → {"type": "frame", seq, faces, status, ...}
+    when the round has `frames_per_round` frames with exactly one face → {"type": "round", score, thumbnail}
+  browser inference (the page runs the model, on_device.py; frames may still come, and are not scored):
+    page → {"type": "claim", "round": i, "score": s, "frames": [{"jpeg": base64, "box": {x, y, w, h}} × 3]}
+    server → {"type": "round", score (its own), claimed, accepted, ...}, after a "claim_refused" error
+    when the claim is more than `claim_tolerance` away (claims.py)
   after the last round the game is written to the leaderboard     → {"type": "over", total, rank, rounds}
   anything wrong → {"type": "error", "code": ..., "message": ...}; the connection stays open.
   Every admitted frame gets exactly one reply: a "frame", or an error with code bad_frame,

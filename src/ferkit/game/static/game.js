@@ -34,6 +34,7 @@ let refusals = []; // this game's refused claims, shown again on the results scr
 const waiters = new Map(); // message type -> {resolve, reject}
 let localLoop = null; // the page's own analysis loop (browser inference): {running}
 let capture = null; // the round the page is scoring itself: scorer, frames counted, best pictures
+let pendingClaim = null; // the claim sent for the current round, until its result arrives
 let inferenceReady = null; // settles once the page knows whether it runs the model itself
 const CLAIM_ERRORS = new Set(["bad_claim", "bad_round", "no_game"]); // a claim that gets no round reply
 
@@ -119,6 +120,7 @@ function connect() {
     socket.onclose = () => {
       // a full server says why in an error message just before it closes the socket
       const message = closingError ? closingError.message : "Lost the connection to the game server.";
+      pendingClaim = null;
       for (const { reject: fail } of waiters.values()) fail({ reason: "server", message });
       waiters.clear();
       stopFrames();
@@ -145,12 +147,15 @@ function onMessage(message) {
     else if (PER_FRAME_ERRORS.has(message.code)) inFlight = Math.max(0, inFlight - 1);
     say($("frame-message"), message.message, message.code);
     if (message.code === "claim_refused") refusals.push(message.message);
+    // every analysis slot was taken: the server asks for the claim again in a moment
+    if (message.code === "busy" && pendingClaim) setTimeout(() => pendingClaim && send(pendingClaim), 500);
     const round = waiters.get("round");
     if (CLAIM_ERRORS.has(message.code) && round && localLoop) {
       waiters.delete("round");
       round.reject({ reason: message.code, message: message.message });
     }
   }
+  if (message.type === "round") pendingClaim = null;
   const waiter = waiters.get(message.type);
   if (waiter) {
     waiters.delete(message.type);
@@ -238,7 +243,8 @@ async function captureLocally(index, target, game) {
   // the frames that earned the score go to the server, which re-scores them with the same model
   const pictures = round.best || round.recent;
   const frames = await Promise.all(pictures.map((p) => claimFrame(p, vision.verification.jpeg_quality)));
-  send({ type: "claim", round: index, score: round.scorer.score, frames });
+  pendingClaim = { type: "claim", round: index, score: round.scorer.score, frames };
+  send(pendingClaim);
 }
 
 function buildBars() {
