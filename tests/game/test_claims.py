@@ -117,6 +117,7 @@ def test_a_forged_client_claiming_100_every_round_gets_the_servers_scores(client
         assert "show no face" in refusal["message"] or index == 1
         over = ws.receive_json()
     assert [r["score"] for r in over["rounds"]] == [0, sad]
+    print("forged client: the server stored", [r["score"] for r in over["rounds"]])
     board = client.get("/api/leaderboard").json()
     assert board["games"][0]["total"] == over["total"] == sad
 
