@@ -70,50 +70,66 @@ function makeAreaTable(src, dst) {
   return { start, index: Int32Array.from(index), weight: Float32Array.from(weight) };
 }
 
+// The area table of a w-wide window starting at x0 of an n-wide image, in image coordinates, without the
+// entries that fall outside the image: a zero pixel adds exactly nothing, in float32 too.
+function windowTable(w, size, x0, n) {
+  const table = areaTable(w, size);
+  if (x0 === 0 && w <= n) return table;
+  const start = new Int32Array(size + 1), index = [], weight = [];
+  for (let d = 0; d < size; d++) {
+    start[d] = index.length;
+    for (let e = table.start[d]; e < table.start[d + 1]; e++) {
+      const at = x0 + table.index[e];
+      if (at >= 0 && at < n) {
+        index.push(at);
+        weight.push(table.weight[e]);
+      }
+    }
+  }
+  start[size] = index.length;
+  return { start, index: Int32Array.from(index), weight: Float32Array.from(weight), shifted: true };
+}
+
 // Area shrink of the w×h window at (x0, y0) of src, pixels outside src being 0 (a zero-padded crop, as
 // the detector cuts boxes that run off the image), to width×height.
 function resizeAreaDown(src, x0, y0, w, h, width, height) {
-  // float32 arithmetic step by step (f32), as OpenCV sums: uint8 results then agree exactly.
-  // Zero pixels add exactly nothing in float32 either, so they are skipped.
-  const c = src.channels, rowLength = width * c, data = src.data, W = src.width, H = src.height;
+  // float32 arithmetic step by step (f32), as OpenCV sums: uint8 results then agree exactly
+  const c = src.channels, rowLength = width * c, data = src.data, W = src.width;
   const out = image(width, height, c);
-  const xs = areaTable(w, width), ys = areaTable(h, height);
+  const xs = windowTable(w, width, x0, W), ys = windowTable(h, height, y0, src.height);
+  const xStart = xs.start, xIndex = xs.index, xWeight = xs.weight;
+  const dx0 = xs.shifted ? 0 : x0, dy0 = ys.shifted ? 0 : y0; // unshifted tables are window-relative
   const acc = new Float32Array(rowLength);
   for (let dy = 0; dy < height; dy++) {
     acc.fill(0);
     for (let e = ys.start[dy]; e < ys.start[dy + 1]; e++) {
-      const sy = y0 + ys.index[e];
-      if (sy < 0 || sy >= H) continue;
-      const base = sy * W * c, wy = ys.weight[e];
-      for (let dx = 0; dx < width; dx++) {
-        const j0 = xs.start[dx], j1 = xs.start[dx + 1];
-        if (c === 3) {
+      const base = (dy0 + ys.index[e]) * W * c, wy = ys.weight[e];
+      if (c === 3) {
+        for (let dx = 0, o = 0; dx < width; dx++, o += 3) {
           let s0 = 0, s1 = 0, s2 = 0;
-          for (let j = j0; j < j1; j++) {
-            const sx = x0 + xs.index[j];
-            if (sx < 0 || sx >= W) continue;
-            const at = base + sx * 3, wx = xs.weight[j];
+          for (let j = xStart[dx], end = xStart[dx + 1]; j < end; j++) {
+            const at = base + (dx0 + xIndex[j]) * 3, wx = xWeight[j];
             s0 = f32(s0 + f32(data[at] * wx));
             s1 = f32(s1 + f32(data[at + 1] * wx));
             s2 = f32(s2 + f32(data[at + 2] * wx));
           }
-          const o = dx * 3;
           acc[o] = f32(acc[o] + f32(s0 * wy));
           acc[o + 1] = f32(acc[o + 1] + f32(s1 * wy));
           acc[o + 2] = f32(acc[o + 2] + f32(s2 * wy));
-        } else {
+        }
+      } else {
+        for (let dx = 0; dx < width; dx++) {
           for (let k = 0; k < c; k++) {
             let sum = 0;
-            for (let j = j0; j < j1; j++) {
-              const sx = x0 + xs.index[j];
-              if (sx >= 0 && sx < W) sum = f32(sum + f32(data[base + sx * c + k] * xs.weight[j]));
+            for (let j = xStart[dx]; j < xStart[dx + 1]; j++) {
+              sum = f32(sum + f32(data[base + (dx0 + xIndex[j]) * c + k] * xWeight[j]));
             }
             acc[dx * c + k] = f32(acc[dx * c + k] + f32(sum * wy));
           }
         }
       }
     }
-    for (let i = 0; i < rowLength; i++) out.data[dy * rowLength + i] = saturate(acc[i]);
+    for (let i = 0, o = dy * rowLength; i < rowLength; i++) out.data[o + i] = saturate(acc[i]);
   }
   return out;
 }
