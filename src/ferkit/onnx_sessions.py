@@ -27,5 +27,8 @@ def cpu_session(path: str | Path, *, memory_arena: bool = True) -> ort.Inference
     options.enable_cpu_mem_arena = memory_arena
     if _intra_op_threads:
         options.intra_op_num_threads = _intra_op_threads
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # No spinning: a Recognizer runs four sessions in turn (P-, R-, O-Net, classifier), and each one's
+    # pool kept spinning after its call, fighting the next one for the cores. Without it a 640×480 stream
+    # went from 74.6 to 123.5 frames/s and a photo from 17.6 to 24.5 (benchmarks/versus_fer.py, 2 cores).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

@@ -126,9 +126,11 @@ def test_detecting_every_third_frame_follows_the_faces_in_between():
 
     class CountingRecognizer:
         detections = classifications = 0
+        min_sizes: list = []
 
-        def predict(self, image):
+        def predict(self, image, min_size=None):
             self.detections += 1
+            self.min_sizes.append(min_size)
             return [prediction(10, 0.9)]
 
         def classify(self, image, boxes):
@@ -139,6 +141,9 @@ def test_detecting_every_third_frame_follows_the_faces_in_between():
     frames = (VideoFrame(k, k / 10, np.zeros((100, 200, 3), np.uint8)) for k in range(9))
     results = list(track_video(recognizer, frames, smoothing=0.0, detect_every=3))
     assert recognizer.detections == 3 and recognizer.classifications == 6
+    # while a face is followed, detections look only for faces at least half its size (every 4th: any size)
+    box = prediction(10, 0.9).box
+    assert recognizer.min_sizes == [None, 0.5 * min(box.w, box.h), 0.5 * min(box.w, box.h)]
     assert all([t.track_id for t in tracks] == [0] for _, tracks in results)  # one face, one identity
     assert results[1][1][0].probabilities["happy"] == pytest.approx(0.8)  # classified where it was found
 
@@ -154,3 +159,24 @@ def test_a_face_back_where_it_left_keeps_its_identity_within_the_reidentificatio
     for _ in range(30):  # gone for longer than the window: whoever sits there next is someone new
         tracker.update([prediction(0, 1.0)])
     assert sorted(t.track_id for t in tracker.update([prediction(0, 1.0), prediction(300, 0.5)])) == [0, 2]
+
+
+def test_a_small_new_face_is_found_at_the_next_full_detection():
+    from ferkit.infer.video import FULL_DETECTION_EVERY, VideoFrame, track_video
+
+    class SmallFaceRecognizer:
+        """A large face always; a small one only to detections that look for faces of any size."""
+
+        def predict(self, image, min_size=None):
+            small = FacePrediction(FaceBox(150, 10, 20, 20, 0.9), prediction(150, 0.9).probabilities)
+            return [prediction(10, 0.9)] + ([] if min_size else [small])
+
+        def classify(self, image, boxes):
+            return [FacePrediction(b, prediction(10, 0.8).probabilities) for b in boxes]
+
+    every = 3
+    frames = [VideoFrame(k, k / 10, np.zeros((100, 200, 3), np.uint8)) for k in range(every * FULL_DETECTION_EVERY + 1)]
+    counts = [len(tracks) for _, tracks in track_video(SmallFaceRecognizer(), iter(frames), detect_every=every)]
+    # frame 0 finds both; the small face is lost to the next smaller-pyramid detections, and found again by
+    # the next full one, within detect_every × FULL_DETECTION_EVERY frames
+    assert counts[0] == 2 and counts[-1] == 2

@@ -67,14 +67,21 @@ class Recognizer:
         return self.classifier.predict_proba(faces)
 
     def detect(
-        self, image: np.ndarray, *, max_faces: int | None = None, stop: StopSignal | None = None
+        self,
+        image: np.ndarray,
+        *,
+        max_faces: int | None = None,
+        stop: StopSignal | None = None,
+        min_size: float | None = None,
     ) -> list[FaceBox]:
         """Face boxes in a BGR or gray image, most confident first.
 
         `max_faces` lets the detector bound its work for crowded images (it may then return somewhat
         more than that, never thousands); `stop` ends the work early (AnalysisStopped).
         """
-        return self.detector.detect(image, max_faces=max_faces, stop=stop)
+        if min_size is None:  # detectors registered before min_size existed keep working
+            return self.detector.detect(image, max_faces=max_faces, stop=stop)
+        return self.detector.detect(image, max_faces=max_faces, stop=stop, min_size=min_size)
 
     def classify(self, image: np.ndarray, boxes: list[FaceBox]) -> list[FacePrediction]:
         """Crop each box like the training data and name its expression."""
@@ -101,6 +108,11 @@ class Recognizer:
             for (_, box), row in zip(pictures, self.predict_faces(crops))
         ]
 
-    def predict(self, image: np.ndarray) -> list[FacePrediction]:
-        """Every face in a BGR or gray image (at most `max_faces`, most confident first)."""
-        return self.classify(image, self.detect(image, max_faces=self.max_faces)[: self.max_faces])
+    def predict(self, image: np.ndarray, *, min_size: float | None = None) -> list[FacePrediction]:
+        """Every face in a BGR or gray image (at most `max_faces`, most confident first).
+
+        `min_size`: look only for faces at least this many pixels across (cheaper when faces are known
+        to be large, as in a video whose faces are being followed).
+        """
+        boxes = self.detect(image, max_faces=self.max_faces, min_size=min_size)
+        return self.classify(image, boxes[: self.max_faces])

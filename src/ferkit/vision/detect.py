@@ -54,9 +54,15 @@ class HaarFaceDetector:
         self._lock = threading.Lock()
 
     def detect(
-        self, image: np.ndarray, *, max_faces: int | None = None, stop: StopSignal | None = None
+        self,
+        image: np.ndarray,
+        *,
+        max_faces: int | None = None,
+        stop: StopSignal | None = None,
+        min_size: float | None = None,
     ) -> list[FaceBox]:
         """Faces most confident first; one OpenCV call, so `stop` is checked only before it."""
+        smallest = round(max(self.min_size, min_size or 0))
         check(stop)
         gray = cv2.equalizeHist(to_gray(image))
         with self._lock:
@@ -64,7 +70,7 @@ class HaarFaceDetector:
                 gray,
                 scaleFactor=self.scale_factor,
                 minNeighbors=self.min_neighbors,
-                minSize=(self.min_size, self.min_size),
+                minSize=(smallest, smallest),
                 outputRejectLevels=True,
             )
         faces = [

@@ -19,7 +19,12 @@ class FaceDetector(Protocol):
     fer_framing: float
 
     def detect(
-        self, image: np.ndarray, *, max_faces: int | None = None, stop: StopSignal | None = None
+        self,
+        image: np.ndarray,
+        *,
+        max_faces: int | None = None,
+        stop: StopSignal | None = None,
+        min_size: float | None = None,  # this call's smallest face in pixels (None: the detector's own)
     ) -> list[FaceBox]: ...
 
 

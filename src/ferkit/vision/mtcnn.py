@@ -93,10 +93,13 @@ def _crops(rgb: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     out = np.empty((len(boxes), size, size, 3), np.float32)
     for k, (x1, y1, x2, y2) in enumerate(np.fix(boxes[:, :4]).astype(int)):
         bw, bh = max(x2 - x1 + 1, 1), max(y2 - y1 + 1, 1)
-        patch = np.zeros((bh, bw, 3), np.uint8)
         sx1, sy1, sx2, sy2 = max(x1, 0), max(y1, 0), min(x2 + 1, width), min(y2 + 1, height)
-        if sx2 > sx1 and sy2 > sy1:
-            patch[sy1 - y1 : sy2 - y1, sx1 - x1 : sx2 - x1] = rgb[sy1:sy2, sx1:sx2]
+        if (sx1, sy1, sx2, sy2) == (x1, y1, x1 + bw, y1 + bh):
+            patch = rgb[y1 : y1 + bh, x1 : x1 + bw]  # inside the image: no zero-padded copy needed
+        else:
+            patch = np.zeros((bh, bw, 3), np.uint8)
+            if sx2 > sx1 and sy2 > sy1:
+                patch[sy1 - y1 : sy2 - y1, sx1 - x1 : sx2 - x1] = rgb[sy1:sy2, sx1:sx2]
         out[k] = _normalise(cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA)).transpose(1, 0, 2)
     return out
 
@@ -264,14 +267,15 @@ class MtcnnFaceDetector:
         stop: StopSignal | None = None,
         min_size: float | None = None,
     ) -> list[FaceBox]:
-        """Faces in a BGR or gray image, most confident first (`min_size`: this call's smallest face).
+        """Faces in a BGR or gray image, most confident first (`min_size`: this call looks for no face
+        smaller than this, nor than the detector's own minimum).
 
         With `max_faces`, O-Net sees only the 8×max_faces (at least 64) most promising candidates: a
         crowded image costs the same as a few faces, and at most about that many are returned.
         """
         check(stop)
         rgb = self._equalized_rgb(image)
-        boxes = self._stage1(rgb, stop, min_size or self.min_size)
+        boxes = self._stage1(rgb, stop, max(self.min_size, min_size or 0))
         boxes = self._stage(self.rnet, rgb, boxes, 24, self.thresholds[1], "union", stop)
         onet_cap = self.onet_candidates if max_faces is None else min(self.onet_candidates, max(8 * max_faces, 64))
         boxes = self._stage(self.onet, rgb, _top(boxes, onet_cap), 48, self.thresholds[2], "min", stop)
