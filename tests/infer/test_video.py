@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -126,7 +127,7 @@ def test_detecting_every_third_frame_follows_the_faces_in_between():
 
     class CountingRecognizer:
         detections = classifications = 0
-        min_sizes: list = []
+        min_sizes: ClassVar[list] = []
 
         def predict(self, image, min_size=None):
             self.detections += 1
