@@ -4,7 +4,7 @@
 The clip: 1280×720 at 25 fps, a face whose expression changes every few seconds (neutral, happy, surprise,
 sad, angry: PrivateTest faces the shipped model is sure of) and a second face that comes and goes.
 
-Usage: python benchmarks/long_video.py [--minutes 1,10] [--stride 1] [--data ../shared/data/fer2013.tar.gz]
+Usage: python benchmarks/long_video.py [--minutes 1,10] [--stride 1] [--detect-every 1] [--data ...]
        [--keep DIR]   (keeps the last clip's timeline folder: timeline.png is the README's figure)
 """
 
@@ -52,7 +52,7 @@ def build_clip(path: Path, minutes: float, data: Path, fps: int = 25) -> int:
     return total
 
 
-def run_predict(clip: Path, timeline: Path, stride: int) -> tuple[float, float]:
+def run_predict(clip: Path, timeline: Path, stride: int, detect_every: int) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of `ferkit predict CLIP --timeline` in a fresh process."""
     code = (
         "import resource, sys; from ferkit.cli import app\n"
@@ -61,7 +61,8 @@ def run_predict(clip: Path, timeline: Path, stride: int) -> tuple[float, float]:
     )
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", code, "predict", str(clip), "--timeline", str(timeline), "--stride", str(stride)],
+        [sys.executable, "-c", code, "predict", str(clip), "--timeline", str(timeline), "--stride", str(stride),
+         "--detect-every", str(detect_every)],
         capture_output=True, text=True,
     )  # fmt: skip
     seconds = time.perf_counter() - start
@@ -77,6 +78,7 @@ def main() -> None:
     parser.add_argument("--stride", type=int, default=1)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--keep", type=Path, default=None)
+    parser.add_argument("--detect-every", type=int, default=1, help="ferkit predict --detect-every N")
     args = parser.parse_args()
     print(f"{'minutes':>7} {'frames':>7} {'analysed':>8} {'seconds':>8} {'frames/s':>9} {'peak RSS MB':>12}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,7 +86,7 @@ def main() -> None:
             clip = Path(tmp) / f"clip-{minutes:g}min.mp4"
             frames = build_clip(clip, minutes, args.data)
             timeline = Path(tmp) / f"timeline-{minutes:g}"
-            seconds, peak = run_predict(clip, timeline, args.stride)
+            seconds, peak = run_predict(clip, timeline, args.stride, args.detect_every)
             analysed = -(-frames // args.stride)
             print(f"{minutes:7g} {frames:7d} {analysed:8d} {seconds:8.1f} {analysed / seconds:9.1f} {peak:12.0f}")
             clip.unlink()
