@@ -418,7 +418,15 @@ async function init() {
   } catch {
     expressions = []; // the game still plays; bars and the per-expression board stay empty
   }
-  inferenceReady = prepareInference();
+  // the model (~11 MB with the runtime) loads while the player reads the start screen; Play waits for it
+  const play = $("play");
+  const label = play.textContent;
+  play.disabled = true;
+  play.textContent = "Loading the model…";
+  inferenceReady = prepareInference().finally(() => {
+    play.disabled = false;
+    play.textContent = label;
+  });
   for (const name of expressions) {
     const option = document.createElement("option");
     option.value = option.textContent = name;
