@@ -16,7 +16,7 @@ import pytest
 from ferkit.game.settings import ServerSettings
 from ferkit.infer import Recognizer
 from tests.game.server import running_server
-from tests.game.test_browser import launch, playwright  # noqa: F401  (the fixture)
+from tests.game.test_browser import launch, playwright, pytestmark  # noqa: F401  (fixture; skip without Chromium)
 
 PHOTO = Path(__file__).resolve().parents[2] / "docs" / "predict-astronaut.jpg"
 ANALYSE_IN_PAGE = """async (png) => {
