@@ -22,7 +22,7 @@ class ScriptedRecognizer:
     class_names = EMOTIONS
     judge = None  # no judge curves: rounds score the raw probability
 
-    def detect(self, image: np.ndarray, *, max_faces=None, stop=None) -> list[FaceBox]:
+    def detect(self, image: np.ndarray, *, max_faces=None, stop=None, min_size=None) -> list[FaceBox]:
         return [FaceBox(4 * k, 4, 8, 8, 0.99) for k in range(int(image[0, 0, 0]))]
 
     def classify(self, image: np.ndarray, boxes: list[FaceBox]) -> list[FacePrediction]:
@@ -44,7 +44,7 @@ class StallingRecognizer(ScriptedRecognizer):
         self.started, self.stopped = threading.Event(), threading.Event()
         self.stop_reasons: list[str] = []
 
-    def detect(self, image: np.ndarray, *, max_faces=None, stop=None) -> list[FaceBox]:
+    def detect(self, image: np.ndarray, *, max_faces=None, stop=None, min_size=None) -> list[FaceBox]:
         import time
 
         from ferkit.vision.stop import AnalysisStopped, check

@@ -201,3 +201,29 @@ def test_fixed_targets_must_be_classes_of_the_model(tmp_path):
     settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3", targets=("happy", "joy"))
     with pytest.raises(ValueError, match="targets joy are not classes of the model"):
         create_app(settings, recognizer=ScriptedRecognizer())
+
+
+def test_a_stream_of_frames_is_followed_as_the_page_follows_it(tmp_path):
+    """Server inference looks for faces of any size on every FULL_DETECTION_EVERY-th frame, and otherwise
+    only for faces at least half as big as the last frame's (what the page does: faces.mjs)."""
+    from ferkit.vision.following import FOLLOWED_FACE_SHARE, FULL_DETECTION_EVERY
+
+    class RecordingRecognizer(ScriptedRecognizer):
+        def __init__(self) -> None:
+            self.asked: list[float | None] = []
+
+        def detect(self, image, *, max_faces=None, stop=None, min_size=None):
+            self.asked.append(min_size)
+            return super().detect(image, max_faces=max_faces, stop=stop)
+
+    recognizer = RecordingRecognizer()
+    settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3", max_frames_per_second=1000)
+    with TestClient(create_app(settings, recognizer=recognizer)) as client, client.websocket_connect("/ws/play") as ws:
+        send_frame(ws, scripted_frame(0, 0.5))  # no face: the next frame searches everything
+        for _ in range(2 * FULL_DETECTION_EVERY):
+            send_frame(ws, scripted_frame(1, 0.5))  # one 8×8 face (ScriptedRecognizer)
+    followed = FOLLOWED_FACE_SHARE * 8
+    expected = [None, None] + [
+        None if k % FULL_DETECTION_EVERY == 0 else followed for k in range(2, 2 * FULL_DETECTION_EVERY + 1)
+    ]
+    assert recognizer.asked == expected

@@ -163,7 +163,8 @@ def test_a_face_back_where_it_left_keeps_its_identity_within_the_reidentificatio
 
 
 def test_a_small_new_face_is_found_at_the_next_full_detection():
-    from ferkit.infer.video import FULL_DETECTION_EVERY, VideoFrame, track_video
+    from ferkit.infer.video import VideoFrame, track_video
+    from ferkit.vision.following import FULL_DETECTION_EVERY
 
     class SmallFaceRecognizer:
         """A large face always; a small one only to detections that look for faces of any size."""

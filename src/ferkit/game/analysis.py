@@ -61,6 +61,7 @@ class Analyser:
         wait_seconds: float,
         client_gone: Callable[[], Awaitable[bool]] | None = None,
         stop: StopSignal | None = None,
+        min_size: float | None = None,
     ) -> FrameResult:
         """The analysis of the image bytes (or of what `payload()` reads once a slot is free)."""
         slots = await self._acquire(wait_seconds)
@@ -71,7 +72,16 @@ class Analyser:
             raise
         s = self.settings
         stop = stop or StopSignal(s.analysis_seconds)
-        job = partial(analyse, self.recognizer, raw, max_faces, source, max_pixels=s.max_analysis_pixels, stop=stop)
+        job = partial(
+            analyse,
+            self.recognizer,
+            raw,
+            max_faces,
+            source,
+            max_pixels=s.max_analysis_pixels,
+            stop=stop,
+            min_size=min_size,
+        )
         return await self._in_slot(slots, stop, client_gone, job)
 
     async def call(self, func: Callable[..., T], *args, wait_seconds: float, stop: StopSignal, **kwargs) -> T:

@@ -58,13 +58,15 @@ def analyse(
     *,
     max_pixels: int = 4_000_000,
     stop: StopSignal | None = None,
+    min_size: float | None = None,
 ) -> FrameResult:
     """Decode within the pixel budget (DataError subclasses for bad bytes), find faces, classify ≤ max_faces.
 
-    `stop` ends the work early with AnalysisStopped (deadline passed, or the client left).
+    `stop` ends the work early with AnalysisStopped (deadline passed, or the client left); `min_size`: look
+    for no face smaller (a game stream's frames, ferkit.vision.following).
     """
     image, full_size = decode_image_within(raw, max_pixels, source)
-    boxes = recognizer.detect(image, max_faces=max_faces, stop=stop)
+    boxes = recognizer.detect(image, max_faces=max_faces, stop=stop, min_size=min_size)
     faces = recognizer.classify(image, boxes[:max_faces])
     shrunk = full_size != (image.shape[1], image.shape[0])
     return FrameResult(image, faces, len(boxes), full_size if shrunk else None)

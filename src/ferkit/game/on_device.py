@@ -19,7 +19,8 @@ from ferkit.game.frames import STATUS_MESSAGES
 from ferkit.game.rules import DIFFICULTY, HOLD_FRAMES, NAILED_IT_BONUS
 from ferkit.game.settings import ServerSettings
 from ferkit.infer import Recognizer
-from ferkit.vision.mtcnn import MtcnnFaceDetector, _model_dir
+from ferkit.vision.following import FOLLOWED_FACE_SHARE, FULL_DETECTION_EVERY
+from ferkit.vision.mtcnn import LEVEL_TOLERANCE, MtcnnFaceDetector, _model_dir
 
 router = APIRouter()
 STATIC = Path(__file__).parent / "static"
@@ -56,6 +57,7 @@ def vision_config(recognizer: Recognizer, settings: ServerSettings) -> dict:
         },
         "rules": {"hold_frames": HOLD_FRAMES, "difficulty": DIFFICULTY, "nailed_bonus": NAILED_IT_BONUS},
         "status_messages": STATUS_MESSAGES,
+        "following": {"full_detection_every": FULL_DETECTION_EVERY, "followed_face_share": FOLLOWED_FACE_SHARE},
         "verification": {
             "jpeg_quality": VERIFY_JPEG_QUALITY,
             "margin": VERIFY_MARGIN,
@@ -69,6 +71,7 @@ def vision_config(recognizer: Recognizer, settings: ServerSettings) -> dict:
             "min_size": detector.min_size,
             "thresholds": list(detector.thresholds),
             "pyramid_factor": detector.factor,
+            "level_tolerance": LEVEL_TOLERANCE,
             "equalize": detector.equalize,
             "clahe_clip_limit": detector.clahe_clip_limit,
             "clahe_tiles": detector.clahe_tiles,

@@ -49,6 +49,8 @@ from ferkit.game.rules import (
     playable_expressions,
 )
 from ferkit.game.settings import ServerSettings
+from ferkit.vision.detect import FaceBox
+from ferkit.vision.following import followed_min_size
 from ferkit.vision.stop import AnalysisStopped, StopSignal
 
 router = APIRouter()
@@ -117,6 +119,7 @@ class PlayerConnection:
         self.rng = random.Random(settings.seed)
         self.game: Game | None = None
         self.seq = 0
+        self.followed: list[FaceBox] = []  # the faces of the last frame: the next detection may look less
         self.last_flood_warning = 0.0
         # dropped frames draw on a second bucket: sustained sending at 5× the limit empties it in ~5 s
         drop_rate = 4 * settings.max_frames_per_second
@@ -261,7 +264,10 @@ class PlayerConnection:
         if self.gone:
             return []
         try:
-            result = await self.analyser.run(raw, 2, "frame", wait_seconds=s.frame_wait_seconds, stop=self.stop)
+            min_size = followed_min_size(self.followed, self.seq)  # the page does the same (faces.mjs)
+            result = await self.analyser.run(
+                raw, 2, "frame", wait_seconds=s.frame_wait_seconds, stop=self.stop, min_size=min_size
+            )
         except DataError as e:
             return [error("bad_frame", e.problem)]
         except Busy:
@@ -271,6 +277,7 @@ class PlayerConnection:
         finally:
             self.stop = None
         self.seq += 1
+        self.followed = [face.box for face in result.faces]
         reply = {"type": "frame", "seq": self.seq, **result.to_dict()}
         replies = [reply]
         game = self.game

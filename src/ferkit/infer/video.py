@@ -12,6 +12,7 @@ import numpy as np
 from ferkit.errors import DataError
 from ferkit.infer.recognizer import FacePrediction, Recognizer
 from ferkit.vision.detect import FaceBox
+from ferkit.vision.following import followed_min_size
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})
 
@@ -153,10 +154,6 @@ class FaceTracker:
         return Track(self.next_id - 1, face.box, dict(face.probabilities))
 
 
-FULL_DETECTION_EVERY = 4
-FOLLOWED_FACE_SHARE = 0.5
-
-
 def track_video(
     recognizer: Recognizer,
     frames: Iterator[VideoFrame],
@@ -168,19 +165,15 @@ def track_video(
     whenever no face is being followed); in between, the faces are classified where they were last found —
     detection is most of a frame's cost, so this is ~k times faster for faces that move little per frame.
     Then, too, only every FULL_DETECTION_EVERY-th detection looks for faces of any size; the others look
-    for faces at least FOLLOWED_FACE_SHARE of the smallest one followed (a new small face is found within
-    k × FULL_DETECTION_EVERY frames)."""
+    for faces at least FOLLOWED_FACE_SHARE of the smallest one followed (ferkit.vision.following; a new
+    small face is found within k × FULL_DETECTION_EVERY frames)."""
     tracker = FaceTracker(smoothing=smoothing, reidentify_frames=reidentify_frames)
     for i, frame in enumerate(frames):
         followed = [t.box for t in tracker.tracks if t.missed == 0]
         if i % detect_every == 0 or not followed:
-            detection = i // detect_every
-            if followed and detect_every > 1 and detection % FULL_DETECTION_EVERY:
-                # the faces being followed set the smallest face to look for: a far smaller pyramid
-                smallest = min(min(box.w, box.h) for box in followed)
-                faces = recognizer.predict(frame.image, min_size=FOLLOWED_FACE_SHARE * smallest)
-            else:
-                faces = recognizer.predict(frame.image)
+            # the faces being followed set the smallest face to look for: a far smaller pyramid
+            min_size = followed_min_size(followed, i // detect_every) if detect_every > 1 else None
+            faces = recognizer.predict(frame.image, min_size=min_size)
         else:
             faces = recognizer.classify(frame.image, followed)
         yield frame, tracker.update(faces)

@@ -33,7 +33,7 @@ def _nms(boxes: np.ndarray, threshold: float, method: str = "union") -> np.ndarr
         return np.empty(0, dtype=np.int64)
     x1, y1, x2, y2, score = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3], boxes[:, 4]
     area = (x2 - x1 + 1) * (y2 - y1 + 1)
-    order = np.argsort(score)[::-1]
+    order = _by_score(score)
     keep = []
     while len(order):
         i, rest = order[0], order[1:]
@@ -76,11 +76,21 @@ def _refine(boxes: np.ndarray, reg: np.ndarray) -> np.ndarray:
     return out
 
 
+def _by_score(score: np.ndarray) -> np.ndarray:
+    """Indices by falling score, equal scores in their original order.
+
+    Ties are common (a clear face's P-Net and R-Net scores round to 1.0 in float32), and which of two tied
+    boxes NMS keeps moves the final box by pixels: the order must be the same everywhere, the page's
+    port included (JavaScript's sort is stable). numpy's default sort is not.
+    """
+    return np.argsort(-score, kind="stable")
+
+
 def _top(boxes: np.ndarray, k: int) -> np.ndarray:
-    """The k rows with the highest score (column 4), in no particular order."""
+    """The k rows with the highest score (column 4), best first; all rows as they are when k or fewer."""
     if len(boxes) <= k:
         return boxes
-    return boxes[np.argpartition(-boxes[:, 4], k - 1)[:k]]
+    return boxes[_by_score(boxes[:, 4])[:k]]
 
 
 def _normalise(rgb: np.ndarray) -> np.ndarray:
@@ -102,6 +112,9 @@ def _crops(rgb: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
                 patch[sy1 - y1 : sy2 - y1, sx1 - x1 : sx2 - x1] = rgb[sy1:sy2, sx1:sx2]
         out[k] = _normalise(cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA)).transpose(1, 0, 2)
     return out
+
+
+LEVEL_TOLERANCE = 1 - 1e-9  # a level for faces of exactly min_size is kept despite rounding
 
 
 class MtcnnFaceDetector:
@@ -151,8 +164,11 @@ class MtcnnFaceDetector:
         self._lock = threading.Lock()  # an OpenCV CLAHE object is not safe to share between threads
 
     def _stage1(self, rgb: np.ndarray, stop: StopSignal | None, min_size: float) -> np.ndarray:
+        """P-Net over the pyramid for faces of self.min_size and up, skipping the levels of faces smaller
+        than min_size: every call's levels are then the same images and shapes, whatever min_size
+        (onnxruntime-web plans each new input shape anew: the page's frames got 20% slower without)."""
         height, width = rgb.shape[:2]
-        scale = 12.0 / min_size
+        scale = 12.0 / self.min_size
         side = min(height, width) * scale
         found = []
         level = rgb
@@ -161,6 +177,10 @@ class MtcnnFaceDetector:
             hs, ws = int(np.ceil(height * scale)), int(np.ceil(width * scale))
             # each level is shrunk from the one before, not from the full image: 4× faster, same recall
             level = cv2.resize(level, (ws, hs), interpolation=cv2.INTER_AREA)
+            if 12.0 / scale < min_size * LEVEL_TOLERANCE:  # this level's faces are smaller than asked
+                scale *= self.factor
+                side *= self.factor
+                continue
             image = _normalise(level)
             reg, prob = self.pnet.run(None, {"input_1": image.transpose(1, 0, 2)[None]})
             prob, reg = prob[0, :, :, 1].T, reg[0].transpose(1, 0, 2)  # back to rows × columns

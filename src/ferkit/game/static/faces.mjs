@@ -77,7 +77,9 @@ export class MtcnnDetector {
     return session.outputNames.map((name) => out[name]);
   }
 
-  async _stage1(rgb) {
+  async _stage1(rgb, minSize) {
+    // MtcnnFaceDetector._stage1: the pyramid from the detector's own min_size, levels for faces smaller
+    // than minSize skipped (not re-sized: new input shapes cost onnxruntime-web a new plan each)
     const c = this.config;
     const { width, height } = rgb;
     let scale = 12 / c.min_size;
@@ -87,6 +89,11 @@ export class MtcnnDetector {
     while (side >= 12) {
       const hs = Math.ceil(height * scale), ws = Math.ceil(width * scale);
       level = resizeArea(level, ws, hs); // each level from the one before, as the Python side does
+      if (12 / scale < minSize * c.level_tolerance) {
+        scale *= c.pyramid_factor;
+        side *= c.pyramid_factor;
+        continue;
+      }
       const input = new Float32Array(ws * hs * 3);
       normalisedTransposed(level, input, 0);
       const [reg, prob] = await this._run(this.sessions.pnet, input, [1, ws, hs, 3]);
@@ -156,11 +163,12 @@ export class MtcnnDetector {
     return nms(refined, 0.7, "min").map((k) => refined[k]);
   }
 
-  /** Faces in an RGB image, most confident first: {x, y, w, h, score, landmarks}. */
-  async detect(rgb, maxFaces = null) {
+  /** Faces in an RGB image, most confident first: {x, y, w, h, score, landmarks} (minSize: this call looks
+   * for no face smaller, nor than the detector's own minimum; MtcnnFaceDetector.detect's min_size). */
+  async detect(rgb, maxFaces = null, minSize = null) {
     const c = this.config;
     const equalized = c.equalize ? equalizedRgb(rgb, c.clahe_clip_limit, c.clahe_tiles) : rgb;
-    let boxes = await this._stage1(equalized);
+    let boxes = await this._stage1(equalized, Math.max(c.min_size, minSize ?? 0));
     boxes = await this._stage(this.sessions.rnet, equalized, boxes, 24, c.thresholds[1], "union");
     const cap = maxFaces === null ? c.onet_candidates : Math.min(c.onet_candidates, Math.max(8 * maxFaces, 64));
     boxes = await this._stage(this.sessions.onet, equalized, top(boxes, cap), 48, c.thresholds[2], "min");
@@ -221,12 +229,20 @@ export class Recognizer {
     });
   }
 
-  /** Like frames.analyse on the server: at most maxFaces classified, and how many were found. */
-  async analyse(rgb, maxFaces) {
-    const boxes = await this.detector.detect(rgb, maxFaces);
+  /** Like frames.analyse on the server: at most maxFaces classified, and how many were found (minSize:
+   * look for no face smaller, as a game stream does: followedMinSize). */
+  async analyse(rgb, maxFaces, minSize = null) {
+    const boxes = await this.detector.detect(rgb, maxFaces, minSize);
     const faces = await this.classify(rgb, boxes.slice(0, maxFaces));
     return { faces, facesFound: boxes.length, boxes };
   }
+}
+
+/** following.followed_min_size: the smallest face detection number `detection` of a stream looks for, given
+ * the boxes just found (null: any size). `following`: /api/vision's "following". */
+export function followedMinSize(followed, detection, following) {
+  if (!followed.length || detection % following.full_detection_every === 0) return null;
+  return following.followed_face_share * Math.min(...followed.map((box) => Math.min(box.w, box.h)));
 }
 
 /** Sessions for the page's Recognizer, from the URLs in /api/vision. */

@@ -13,6 +13,7 @@ import {
   rgbOfCanvas,
   verificationPicture,
 } from "./local_play.mjs";
+import { followedMinSize } from "./faces.mjs";
 
 let expressions = []; // the loaded model's class names, from the server (/api/vision): never spelled here
 let vision = null; // GET /api/vision: the Recognizer's constants, the model's URL, judge curves, rules
@@ -196,6 +197,7 @@ function startLocalFrames(fps) {
   localLoop = loop;
   const video = $("video");
   const grab = $("grab");
+  let followed = [], detections = 0; // as the server follows a stream (play.py): the last frame's faces
   (async () => {
     while (loop.running) {
       const started = performance.now();
@@ -204,8 +206,10 @@ function startLocalFrames(fps) {
         grab.height = Math.round((frameWidth * video.videoHeight) / video.videoWidth) || 240;
         grab.getContext("2d", { willReadFrequently: true }).drawImage(video, 0, 0, grab.width, grab.height);
         const rgb = rgbOfCanvas(grab);
-        const analysis = await recognizer.analyse(rgb, vision.max_faces);
+        const minSize = followedMinSize(followed, detections++, vision.following);
+        const analysis = await recognizer.analyse(rgb, vision.max_faces, minSize);
         if (!loop.running) break;
+        followed = analysis.faces.map((face) => face.box);
         const frame = frameReply(analysis, rgb, vision.status_messages);
         if (capture && !capture.done) scoreLocally(capture, frame, rgb);
         drawFrame(frame);
