@@ -63,7 +63,11 @@ def vision_config(recognizer: Recognizer, settings: ServerSettings) -> dict:
             "margin": VERIFY_MARGIN,
             "tolerance": settings.claim_tolerance,
         },
-        "runtime": {"wasm_paths": "/static/vendor/ort/", "script": "/static/vendor/ort/ort.wasm.min.js"},
+        "runtime": {
+            "wasm_paths": "/static/vendor/ort/",
+            "script": "/static/vendor/ort/ort.wasm.min.js",
+            "kernels": "/static/kernels.wasm",  # imageops.mjs's crops in WebAssembly (scripts/build_page_kernels.sh)
+        },
     }
     if isinstance(detector, MtcnnFaceDetector):
         config["detector"] = {

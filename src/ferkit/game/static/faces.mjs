@@ -1,7 +1,7 @@
 // The Recognizer in the page: MTCNN (the package's three ONNX nets) finds faces, each is cropped the way
 // ferkit.vision.crop does and classified by the server's own ONNX model, all on onnxruntime-web.
 // Every constant comes from the server (GET /api/vision, made from the Python objects), never from here.
-import { equalizedRgb, grayFromRgb, image, resizeArea, resizeAreaWindow, resizeLinearExact } from "./imageops.mjs";
+import { equalizedRgb, grayFromRgb, image, loadKernels, resizeArea, resizeAreaWindow, resizeLinearExact } from "./imageops.mjs";
 
 // Python's round(): half to even (crop_face rounds sides and corners with it)
 export function roundHalfEven(v) {
@@ -247,6 +247,11 @@ export function followedMinSize(followed, detection, following) {
 
 /** Sessions for the page's Recognizer, from the URLs in /api/vision. */
 export async function loadRecognizer(ort, vision) {
+  try {
+    await loadKernels(vision.runtime.kernels);
+  } catch (e) {
+    console.warn("pixel kernels not loaded, JavaScript does their work (same results, slower):", e);
+  }
   const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
   const urls = { classifier: vision.model.url, ...vision.detector.nets };
   const entries = await Promise.all(
