@@ -2,7 +2,8 @@
 
 Scenes: PrivateTest faces upscaled 2.5-5×, rotated ±10°, lighting varied, pasted (1-3 per scene) on
 blurred-noise 640×480 backgrounds. Compares end-to-end accuracy with classifying the crops themselves.
-Usage: python benchmarks/detect_scenes.py [--scenes 200] [--detector mtcnn|mtcnn-paper|haar] [--data ...]
+Usage: python benchmarks/detect_scenes.py [--scenes 200] [--detector mtcnn|mtcnn-paper|haar] [--tta none|flip]
+       [--split PrivateTest|PublicTest] [--data ...]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from ferkit.data import load_faces
 from ferkit.infer import Recognizer
+from ferkit.infer.recognizer import TTA_CHOICES
 from ferkit.vision import DETECTORS, MtcnnFaceDetector, create_detector
 from ferkit.vision.detectors import DEFAULT_DETECTOR
 
@@ -75,11 +77,14 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT)
     parser.add_argument("--detector", choices=[*DETECTORS.names(), *VARIANTS], default=DEFAULT_DETECTOR)
     parser.add_argument("--split", choices=["PrivateTest", "PublicTest"], default="PrivateTest")
+    parser.add_argument(
+        "--tta", choices=list(TTA_CHOICES), default="none", help="the Recognizer's test-time augmentation"
+    )
     args = parser.parse_args()
     test = load_faces(args.data).split(args.split)
     faces, labels = np.asarray(test.faces), test.labels
     detector = VARIANTS[args.detector]() if args.detector in VARIANTS else create_detector(args.detector)
-    recognizer = Recognizer(detector=detector)
+    recognizer = Recognizer(detector=detector, tta=args.tta)
     rng = np.random.default_rng(0)
     total = false_faces = found_strict = right_crop = 0
     found = {False: 0, True: 0}  # found faces, and faces right end to end, with and without eye levelling
@@ -102,7 +107,7 @@ def main() -> None:
                     found[level] += 1
                     label = predictions[level][matched[face_number]].label
                     right[level] += int(label == recognizer.class_names[labels[index]])
-    print(f"{args.scenes} scenes, {total} {args.split} faces, detector {args.detector}")
+    print(f"{args.scenes} scenes, {total} {args.split} faces, detector {args.detector}, TTA {args.tta}")
     print(f"recall {found[False] / total:.1%} (strict yardstick {found_strict / total:.1%}); ", end="")
     print(f"false faces per scene {false_faces / args.scenes:.3f}")
     print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -12,7 +13,10 @@ from PIL import Image
 
 from ferkit.game.app import create_app
 from ferkit.game.settings import ServerSettings
+from ferkit.infer import Recognizer
 from tests.game.fakes import ScriptedRecognizer, scripted_frame
+
+PHOTO = Path(__file__).resolve().parents[2] / "docs" / "predict-astronaut.jpg"
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +37,7 @@ def test_healthz_and_openapi(real_client):
         "model": "default.onnx",
         "classes": ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"],
         "judge": True,  # the shipped model carries its judge curves
+        "tta": "none",
     }
     spec = real_client.get("/openapi.json").json()
     assert "/v1/predict" in spec["paths"] and "/healthz" in spec["paths"]
@@ -128,3 +133,19 @@ def test_faces_carry_raw_probabilities_and_the_judges_acting_scores(real_client)
     assert all(0 <= s <= 100 and isinstance(s, int) for s in face["acting_scores"].values())
     top = max(face["probabilities"], key=face["probabilities"].get)
     assert face["acting_scores"][top] >= 50  # the expression the model sees is acted well enough to win
+
+
+def test_a_server_with_flip_tta_says_so_and_scores_games_itself(tmp_path):
+    settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3", tta="flip")
+    assert not settings.browser_inference  # the page classifies once: its claims would not match
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").json()["tta"] == "flip"
+        assert client.get("/api/vision").json()["inference"] == "server"
+        photo = cv2.imread(str(PHOTO))
+        png = cv2.imencode(".png", photo)[1].tobytes()  # lossless: the server sees these very pixels
+        faces = client.post("/v1/predict", files={"image": ("a.png", png, "image/png")}).json()["faces"]
+    flipped, plain = Recognizer(tta="flip").predict(photo), Recognizer().predict(photo)
+    assert len(faces) == len(flipped) == len(plain) > 0
+    for got, want, once in zip(faces, flipped, plain):
+        assert got["probabilities"] == pytest.approx(want.probabilities, abs=1e-6)
+        assert got["probabilities"] != pytest.approx(once.probabilities, abs=1e-4)  # TTA did change them

@@ -29,6 +29,20 @@ def test_predict_faces_reproduces_the_accuracy_on_the_model_card():
     assert abs(float((probs.argmax(1) == test.labels).mean()) - card["results"]["PrivateTest/none"]["accuracy"]) < 1e-9
 
 
+def test_flip_tta_averages_each_face_and_its_mirror(tmp_path):
+    faces = np.random.default_rng(0).integers(0, 256, (3, 48, 48), np.uint8)
+    once, flipped = Recognizer(), Recognizer(tta="flip")
+    expected = (once.predict_faces(faces) + once.predict_faces(np.ascontiguousarray(faces[:, :, ::-1]))) / 2
+    np.testing.assert_allclose(flipped.predict_faces(faces), expected, atol=1e-6)
+    assert flipped.predict_faces(faces[:0]).shape[0] == 0
+    with pytest.raises(ValueError, match="tta must be one of none, flip, not 'tencrop'"):
+        Recognizer(tta="tencrop")
+    cv2.imwrite(str(tmp_path / "wall.jpg"), np.full((60, 80, 3), 128, np.uint8))
+    assert runner.invoke(app, ["predict", str(tmp_path / "wall.jpg"), "--tta", "flip"]).exit_code == 0
+    result = runner.invoke(app, ["predict", str(tmp_path / "wall.jpg"), "--tta", "mirror"])
+    assert result.exit_code == 2 and "--tta must be one of none, flip, not 'mirror'" in result.output
+
+
 def test_no_face_photo(tmp_path):
     cv2.imwrite(str(tmp_path / "wall.jpg"), np.full((240, 320, 3), 128, np.uint8))
     assert Recognizer().predict(cv2.imread(str(tmp_path / "wall.jpg"))) == []

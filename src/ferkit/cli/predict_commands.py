@@ -19,6 +19,7 @@ from ferkit.errors import DataError
 def predict_command(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="images, videos, or folders of them")] = None,  # noqa: UP045
     model: Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")] = "default",
+    tta: Annotated[str, typer.Option(help="none, or flip: also classify each mirrored face and average")] = "none",
     detector: DetectorOpt = "mtcnn",
     out: Annotated[Optional[Path], typer.Option(help="write annotated copies here")] = None,  # noqa: UP045
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON line per image or video frame")] = False,
@@ -44,11 +45,14 @@ def predict_command(
     from ferkit.infer import Recognizer
     from ferkit.infer.batch import PhotoTask, analyse_photos
     from ferkit.infer.output_names import OutputNames
+    from ferkit.infer.recognizer import TTA_CHOICES
     from ferkit.infer.video import VIDEO_SUFFIXES
     from ferkit.infer.video_job import VideoOptions
 
     if webcam is None and not paths:
         raise _fail("give images, videos or folders, or --webcam 0")
+    if tta not in TTA_CHOICES:
+        raise _fail(f"--tta must be one of {', '.join(TTA_CHOICES)}, not {tta!r}")
     files: list[Path] = []
     wanted = IMAGE_SUFFIXES | VIDEO_SUFFIXES
     for path in paths or []:
@@ -75,7 +79,7 @@ def predict_command(
     tasks = [PhotoTask(f, names.name_for(f, ".annotated.jpg") if names else None) for f in photos]
     unreadable: list[Path] = []
     skipped = 0
-    for result in analyse_photos(tasks, model=model, detector=detector, jobs=jobs, redo=redo):
+    for result in analyse_photos(tasks, model=model, detector=detector, tta=tta, jobs=jobs, redo=redo):
         if result.error is not None:  # report it and go on: one bad file must not stop a batch
             err_console.print(f"[red]error:[/red] {escape(result.error)}", highlight=False)
             unreadable.append(result.path)
@@ -88,7 +92,7 @@ def predict_command(
     videos = [f for f in files if f.suffix.lower() in VIDEO_SUFFIXES]
     failed = False
     if webcam is not None or videos:
-        recognizer = Recognizer(model, detector)
+        recognizer = Recognizer(model, detector, tta=tta)
         if webcam is not None:
             failed = not _predict_video(recognizer, webcam, names, as_json, options)
         for file in videos:

@@ -48,9 +48,17 @@ def serve_command(
     detector: DetectorOpt = "mtcnn",
     leaderboard: LeaderboardOption = None,
     max_upload_mb: Annotated[float, typer.Option(help="largest photo accepted by POST /v1/predict")] = 10.0,
+    tta: Annotated[
+        str, typer.Option(help="none, or flip: each face and its mirror averaged (the game then scores on the server)")
+    ] = "none",
 ) -> None:
     """The REST API (POST /v1/predict, GET /healthz, docs at /docs); the game's page is served too."""
-    settings = _server_settings(model, detector, leaderboard, max_upload_bytes=int(max_upload_mb * 1024 * 1024))
+    from ferkit.infer.recognizer import TTA_CHOICES
+
+    if tta not in TTA_CHOICES:
+        raise _fail(f"--tta must be one of {', '.join(TTA_CHOICES)}, not {tta!r}")
+    upload_bytes = int(max_upload_mb * 1024 * 1024)
+    settings = _server_settings(model, detector, leaderboard, max_upload_bytes=upload_bytes, tta=tta)
     _run_server_or_fail(settings, host=host, port=port)
 
 

@@ -45,6 +45,7 @@ class Health(BaseModel):
     model: str
     classes: list[str]
     judge: bool  # whether the model carries judge curves (fair round scores) or scores are raw
+    tta: str = "none"  # "flip": each face is classified with its mirror and the two averaged
 
 
 def get_recognizer(request: Request) -> Recognizer:
@@ -69,7 +70,10 @@ router = APIRouter()
 @router.get("/healthz", response_model=Health)
 def healthz(recognizer: RecognizerDep) -> Health:
     judged = recognizer.judge is not None
-    return Health(status="ok", model=recognizer_name(recognizer), classes=list(recognizer.class_names), judge=judged)
+    tta = getattr(recognizer, "tta", "none")  # a Recognizer stand-in may have none
+    return Health(
+        status="ok", model=recognizer_name(recognizer), classes=list(recognizer.class_names), judge=judged, tta=tta
+    )
 
 
 @router.post(

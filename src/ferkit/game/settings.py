@@ -13,6 +13,7 @@ INFERENCE_MODES = ("browser", "server")
 class ServerSettings:
     model: str = "default"  # the shipped ONNX model, or a path to another ferkit ONNX export
     detector: str = "mtcnn"  # a name in ferkit.vision.DETECTORS
+    tta: str = "none"  # "flip": REST answers average each face and its mirror (the game then scores on the server)
     leaderboard_path: Path | None = None  # None: best-actor.sqlite3 in the user's data directory
     rounds: int = 5
     countdown_seconds: float = 3.0
@@ -61,7 +62,8 @@ class ServerSettings:
     @property
     def browser_inference(self) -> bool:
         """Whether pages are offered inference on the device (only the MTCNN detector has a page port)."""
-        return self.inference == "browser" and self.detector == "mtcnn"
+        # the page classifies each face once: with TTA on the server its claims would not match
+        return self.inference == "browser" and self.detector == "mtcnn" and self.tta == "none"
 
     @property
     def frames_per_round(self) -> int:

@@ -16,9 +16,9 @@ from ferkit.infer.batch import PhotoResult, PhotoTask, analyse_photo
 from ferkit.infer.recognizer import Recognizer
 
 
-def analyse_partition(paths: list[str], model: str, detector: str) -> list[dict[str, Any]]:
+def analyse_partition(paths: list[str], model: str, detector: str, tta: str = "none") -> list[dict[str, Any]]:
     """The per-batch function: one Recognizer for the whole partition, one plain dict per photo."""
-    recognizer = Recognizer(model, detector)
+    recognizer = Recognizer(model, detector, tta=tta)
     return [_plain(analyse_photo(recognizer, PhotoTask(Path(p)))) for p in paths]
 
 
@@ -27,10 +27,16 @@ def _plain(result: PhotoResult) -> dict[str, Any]:
 
 
 def analyse_on_cluster(
-    paths: list[str | Path], client: Any, *, model: str = "default", detector: str = "mtcnn", partition_size: int = 64
+    paths: list[str | Path],
+    client: Any,
+    *,
+    model: str = "default",
+    detector: str = "mtcnn",
+    tta: str = "none",
+    partition_size: int = 64,
 ) -> list[dict[str, Any]]:
     """Results for every photo, in the order given, computed by the Dask `client`'s workers."""
     import dask.bag as db
 
     bag = db.from_sequence([str(p) for p in paths], partition_size=partition_size)
-    return bag.map_partitions(analyse_partition, model, detector).compute(scheduler=client.get)
+    return bag.map_partitions(analyse_partition, model, detector, tta).compute(scheduler=client.get)

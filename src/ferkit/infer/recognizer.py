@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ferkit.errors import ModelError
+from ferkit.errors import BadInput, ModelError
 from ferkit.infer.judge import METADATA_KEY, JudgeCalibration
 from ferkit.vision.crop import crop_face
 from ferkit.vision.detect import FaceBox
@@ -39,6 +39,12 @@ class FacePrediction:
         }
 
 
+# Test-time augmentation of each face crop: "flip" also classifies the mirrored face and averages the
+# two (the shipped model: PublicTest 70.10% → 70.49%, PrivateTest 70.94% → 72.25%, its card) for twice
+# the classifier's work, which is ~1 ms of a photo's ~40.
+TTA_CHOICES = ("none", "flip")
+
+
 class Recognizer:
     """Thread-safe: onnxruntime sessions may be shared by threads; the detector locks itself."""
 
@@ -49,7 +55,11 @@ class Recognizer:
         max_faces: int = 32,
         *,
         level_eyes: bool = False,
+        tta: str = "none",
     ) -> None:
+        if tta not in TTA_CHOICES:
+            raise BadInput(f"tta must be one of {', '.join(TTA_CHOICES)}, not {tta!r}")
+        self.tta = tta
         self.classifier = OnnxClassifier(resolve_model(model))
         self.class_names = self.classifier.class_names
         # the model's own judge curves (ferkit calibrate-judge), or None: raw probabilities then
@@ -63,7 +73,10 @@ class Recognizer:
         self.level_eyes = level_eyes
 
     def predict_faces(self, faces: np.ndarray) -> np.ndarray:
-        """N×48×48 uint8 face crops -> N×C probabilities."""
+        """N×48×48 uint8 face crops -> N×C probabilities (with flip TTA: the mean over face and mirror)."""
+        if self.tta == "flip" and len(faces):
+            both = self.classifier.predict_proba(np.concatenate([faces, faces[:, :, ::-1]]))  # one call
+            return (both[: len(faces)] + both[len(faces) :]) / 2
         return self.classifier.predict_proba(faces)
 
     def detect(
