@@ -82,14 +82,14 @@ export function areaWindow3(
 }
 
 // ---- CLAHE on LAB lightness (imageops.mjs equalizedRgb) ----------------------------------------------
-// The tables come from imageops.mjs (made there with JavaScript's pow and cbrt), laid out by `tables`:
-// gamma i32[256], cbrt i32[3072], xyzFixed i32[9], labY f64[256], labFy f64[256], xyzToRgb f64[9],
-// white f64[3], encodeThresholds f64[257], encodeStart i32[4097].
-// The offsets are exported: the page writes each table where these say.
+// The tables come from imageops.mjs (one definition of each), laid out as these exported offsets say:
+// gamma i32[256], cbrt i32[3072], xyzFixed i32[9] (RGB → LAB); labToYf i32[512], abToXz i32[36864],
+// xyzToRgb i32[9], invGamma i32[4096] (LAB → RGB, OpenCV's integer path).
 export const GAMMA: usize = 0, CBRT: usize = GAMMA + 256 * 4, XYZ_FIXED: usize = CBRT + 3072 * 4;
-export const LAB_Y: usize = XYZ_FIXED + 16 * 4, LAB_FY: usize = LAB_Y + 256 * 8, XYZ_TO_RGB: usize = LAB_FY + 256 * 8;
-export const WHITE: usize = XYZ_TO_RGB + 9 * 8, THRESHOLDS: usize = WHITE + 3 * 8, START: usize = THRESHOLDS + 257 * 8;
-export const TABLES_BYTES: usize = START + 4097 * 4;
+export const LAB_TO_YF: usize = XYZ_FIXED + 16 * 4, AB_TO_XZ: usize = LAB_TO_YF + 512 * 4;
+export const XYZ_TO_RGB: usize = AB_TO_XZ + 36864 * 4, INV_GAMMA: usize = XYZ_TO_RGB + 16 * 4;
+export const TABLES_BYTES: usize = INV_GAMMA + 4096 * 4;
+const MIN_AB = -8145;
 
 @inline function clamp255(v: i32): u8 {
   return <u8>(v < 0 ? 0 : v > 255 ? 255 : v);
@@ -202,32 +202,22 @@ function clahe(plane: usize, width: i32, height: i32, clipLimit: f64, tiles: i32
   }
 }
 
-@inline function invLab(f: f64): f64 {
-  return f > 0.20689655 ? f * f * f : (f - 16.0 / 116.0) / 7.787;
-}
-
-@inline function encodeSrgb(t: usize, v: f64): u8 {
-  if (v <= 0) return 0;
-  if (v >= 1) return 255;
-  const k = load<i32>(t + START + (<usize>(<i32>Math.floor(v * 4096)) << 2));
-  return <u8>(load<f64>(t + THRESHOLDS + (<usize>(k + 1) << 3)) <= v ? k + 1 : k);
-}
-
-function rgbPixels(t: usize, L: usize, A: usize, B: usize, n: i32, out: usize): void {
-  const m00 = load<f64>(t + XYZ_TO_RGB), m01 = load<f64>(t + XYZ_TO_RGB, 8), m02 = load<f64>(t + XYZ_TO_RGB, 16);
-  const m10 = load<f64>(t + XYZ_TO_RGB, 24), m11 = load<f64>(t + XYZ_TO_RGB, 32), m12 = load<f64>(t + XYZ_TO_RGB, 40);
-  const m20 = load<f64>(t + XYZ_TO_RGB, 48), m21 = load<f64>(t + XYZ_TO_RGB, 56), m22 = load<f64>(t + XYZ_TO_RGB, 64);
-  const w0 = load<f64>(t + WHITE), w2 = load<f64>(t + WHITE, 16);
+// imageops.mjs rgbFromLab: OpenCV's integer LAB → RGB (exported for the exhaustive test)
+export function rgbPixels(t: usize, L: usize, A: usize, B: usize, n: i32, out: usize): void {
+  const c = t + XYZ_TO_RGB;
   for (let i = 0; i < n; i++) {
     const l = <usize>load<u8>(L + i) << 3;
-    const fy = load<f64>(t + LAB_FY + l), y = load<f64>(t + LAB_Y + l);
-    const x = invLab(fy + <f64>(<i32>load<u8>(A + i) - 128) / 500) * w0;
-    const z = invLab(fy - <f64>(<i32>load<u8>(B + i) - 128) / 200) * w2;
-    const r = m00 * x + m01 * y + m02 * z, g = m10 * x + m11 * y + m12 * z, b = m20 * x + m21 * y + m22 * z;
+    const y = load<i32>(t + LAB_TO_YF + l), ify = load<i32>(t + LAB_TO_YF + l, 4);
+    const adiv = ((5 * <i32>load<u8>(A + i) * 53687 + 128) >> 13) - 4194;
+    const bdiv = ((<i32>load<u8>(B + i) * 41943 + 16) >> 9) - 10484;
+    const x = load<i32>(t + AB_TO_XZ + (<usize>(ify + adiv - MIN_AB) << 2));
+    const z = load<i32>(t + AB_TO_XZ + (<usize>(ify - bdiv - MIN_AB) << 2));
     const o = out + <usize>(3 * i);
-    store<u8>(o, encodeSrgb(t, r));
-    store<u8>(o, encodeSrgb(t, g), 1);
-    store<u8>(o, encodeSrgb(t, b), 2);
+    for (let k = 0; k < 3; k++) {
+      const row = c + <usize>(12 * k);
+      const v = (load<i32>(row) * x + load<i32>(row, 4) * y + load<i32>(row, 8) * z + 8192) >> 14;
+      store<u8>(o + k, <u8>load<i32>(t + INV_GAMMA + (<usize>(v < 0 ? 0 : v > 4095 ? 4095 : v) << 2)));
+    }
   }
 }
 

@@ -8,6 +8,9 @@ on random pictures of many sizes (CLAHE pads sizes that are not a multiple of it
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
+
 from ferkit.game.settings import ServerSettings
 from tests.game.server import running_server
 from tests.game.test_browser import launch, playwright, pytestmark  # noqa: F401  (fixture; skip without Chromium)
@@ -57,3 +60,90 @@ def test_the_webassembly_kernels_give_the_javascripts_bytes(playwright, tmp_path
         counts = page.evaluate(COMPARE_IN_PAGE)
         browser.close()
     assert counts == {"crops": 1500, "cropsDiffering": 0, "equalized": 5, "equalizedDiffering": 0}
+
+
+LAB_TO_RGB_IN_PAGE = """async () => {
+  const ops = await import("/static/imageops.mjs");
+  const vision = await (await fetch("/api/vision")).json();
+  await ops.loadKernels(vision.runtime.kernels);
+  const n = 1 << 24;  // every L, a, b
+  const L = new Uint8Array(n), A = new Uint8Array(n), B = new Uint8Array(n);
+  for (let i = 0; i < n; i++) { L[i] = i >> 16; A[i] = (i >> 8) & 255; B[i] = i & 255; }
+  const digest = (rgb) => {
+    let sum = 0, weighted = 0;
+    for (let j = 0; j < rgb.data.length; j++) { sum += rgb.data[j]; weighted += rgb.data[j] * ((j % 65521) + 1); }
+    return [sum, weighted];
+  };
+  ops.useKernels(false);
+  const js = digest(ops.rgbFromLab(L, A, B, 4096, 4096));
+  if (!ops.useKernels(true)) throw new Error("kernels not loaded");
+  const kernels = digest(ops.rgbFromLab(L, A, B, 4096, 4096));
+  // and back: every RGB colour (the same counting, read as R, G, B) to LAB
+  const rgb = ops.image(4096, 4096, 3);
+  for (let i = 0; i < n; i++) { rgb.data[3 * i] = L[i]; rgb.data[3 * i + 1] = A[i]; rgb.data[3 * i + 2] = B[i]; }
+  const lab = ops.labFromRgb(rgb);
+  const planes = ops.image(4096, 4096, 3);
+  [lab.L, lab.A, lab.B].forEach((plane, k) => plane.forEach((v, i) => { planes.data[3 * i + k] = v; }));
+  return { js, kernels, toLab: digest(planes) };
+}"""
+
+
+def test_lab_conversions_are_opencvs_on_every_colour(playwright, tmp_path):  # noqa: F811
+    """The page's LAB→RGB (JavaScript and kernel) and RGB→LAB against cv2.cvtColor on all 2^24 values."""
+    lab = np.arange(1 << 24, dtype=np.uint32)
+    lab = np.stack([lab >> 16, (lab >> 8) & 255, lab & 255], -1).astype(np.uint8).reshape(4096, 4096, 3)
+    weights = np.arange(lab.size) % 65521 + 1
+
+    def digest(pixels: np.ndarray) -> list[int]:
+        values = pixels.reshape(-1).astype(np.int64)
+        return [int(values.sum()), int((values * weights).sum())]
+
+    expected = digest(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB))
+    expected_lab = digest(cv2.cvtColor(lab, cv2.COLOR_RGB2LAB))  # the same bytes read as RGB
+    settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3")
+    with running_server(settings) as url:
+        browser = launch(playwright)
+        page = browser.new_page()
+        page.goto(url)
+        got = page.evaluate(LAB_TO_RGB_IN_PAGE)
+        browser.close()
+    assert got == {"js": expected, "kernels": expected, "toLab": expected_lab}
+
+
+EQUALIZE_IN_PAGE = """async ([png, clip, tiles]) => {
+  const ops = await import("/static/imageops.mjs");
+  const { rgbOfCanvas } = await import("/static/local_play.mjs");
+  const vision = await (await fetch("/api/vision")).json();
+  await ops.loadKernels(vision.runtime.kernels);
+  const blob = await (await fetch("data:image/png;base64," + png)).blob();
+  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+  const canvas = document.createElement("canvas");
+  canvas.width = bitmap.width;
+  canvas.height = bitmap.height;
+  canvas.getContext("2d", { willReadFrequently: true }).drawImage(bitmap, 0, 0);
+  const equalized = ops.equalizedRgb(rgbOfCanvas(canvas), clip, tiles);
+  return Array.from(equalized.data);
+}"""
+
+
+def test_the_detectors_input_is_the_servers_to_the_byte(playwright, tmp_path):  # noqa: F811
+    """CLAHE on LAB lightness in the page == MtcnnFaceDetector._equalized_rgb, on the README photo."""
+    import base64
+    from pathlib import Path
+
+    from ferkit.vision.mtcnn import MtcnnFaceDetector
+
+    photo = cv2.imread(str(Path(__file__).resolve().parents[2] / "docs" / "predict-astronaut.jpg"))
+    photo = cv2.resize(photo, (320, 240), interpolation=cv2.INTER_AREA)
+    png = base64.b64encode(cv2.imencode(".png", photo)[1].tobytes()).decode()
+    detector = MtcnnFaceDetector()
+    expected = detector._equalized_rgb(photo)
+    settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3")
+    with running_server(settings) as url:
+        browser = launch(playwright)
+        page = browser.new_page()
+        page.goto(url)
+        args = [png, detector.clahe_clip_limit, detector.clahe_tiles]
+        got = np.array(page.evaluate(EQUALIZE_IN_PAGE, args), np.uint8).reshape(expected.shape)
+        browser.close()
+    assert int((got != expected).sum()) == 0

@@ -25,12 +25,10 @@ export async function loadKernels(url) {
   put("GAMMA", GAMMA_TABLE);
   put("CBRT", CBRT_TABLE);
   put("XYZ_FIXED", Int32Array.from(XYZ_FIXED.flat()));
-  put("LAB_Y", LAB_Y);
-  put("LAB_FY", LAB_FY);
-  put("XYZ_TO_RGB", Float64Array.from(XYZ_TO_RGB.flat()));
-  put("WHITE", Float64Array.from(WHITE));
-  put("THRESHOLDS", ENCODE_THRESHOLDS);
-  put("START", ENCODE_START);
+  put("LAB_TO_YF", LAB_TO_YF);
+  put("AB_TO_XZ", AB_TO_XZ);
+  put("XYZ_TO_RGB", XYZ_TO_RGB_FIXED);
+  put("INV_GAMMA", INV_GAMMA);
 }
 
 let kernelsOn = true;
@@ -315,7 +313,7 @@ export function resizeLinearExact(src, width, height) {
 }
 
 // ---- colour: CLAHE on LAB lightness ----------------------------------------------------------------
-// sRGB → LAB on uint8 in OpenCV's fixed point (exact for L, which CLAHE changes; a and b within 1):
+// sRGB → LAB on uint8 in OpenCV's fixed point, bit-exact (all 16.7 M colours, tests/game/test_page_kernels.py):
 // a gamma table with 3 fractional bits, XYZ rows scaled by 2^12, a cube-root table scaled by 2^15.
 const GAMMA_TABLE = Int32Array.from({ length: 256 }, (_, i) => {
   const x = i / 255;
@@ -325,6 +323,10 @@ const CBRT_TABLE = Int32Array.from({ length: 3072 }, (_, i) => {
   const x = i / 2040;
   return Math.round(32768 * (x < 0.008856 ? x * 7.787 + 16 / 116 : Math.cbrt(x)));
 });
+// OpenCV builds its table with its own float32 cube root, which lands one lower or higher than the exact
+// one on two entries; with these, a and b agree on every colour too (without: 962 and 713 colours off by 1).
+CBRT_TABLE[49] = 9454;
+CBRT_TABLE[628] = 22126;
 const WHITE = [0.950456, 1.0, 1.088754]; // D65, as OpenCV's sRGB↔LAB uses
 const RGB_TO_XYZ = [
   [0.412453, 0.35758, 0.180423],
@@ -332,11 +334,6 @@ const RGB_TO_XYZ = [
   [0.019334, 0.119193, 0.950227],
 ];
 const XYZ_FIXED = RGB_TO_XYZ.map((row, i) => row.map((v) => Math.round((4096 * v) / WHITE[i])));
-const XYZ_TO_RGB = [
-  [3.240479, -1.53715, -0.498535],
-  [-0.969256, 1.875991, 0.041556],
-  [0.055648, -0.204043, 1.057311],
-];
 const clamp255 = (v) => (v < 0 ? 0 : v > 255 ? 255 : v);
 
 /** cv2.COLOR_RGB2LAB on uint8 (L scaled to 0-255, a and b offset by 128), as three planes. */
@@ -356,54 +353,72 @@ export function labFromRgb(rgb) {
   return { L, A, B };
 }
 
-// Linear light → 8-bit sRGB by counting thresholds (the linear value at which the encoded value
-// passes k − 0.5): the same rounding as encoding with pow() and rounding, without a pow per pixel.
-const ENCODE_THRESHOLDS = Float64Array.from({ length: 257 }, (_, k) => {
-  if (k === 0) return -Infinity;
-  if (k === 256) return Infinity; // a sentinel: no value passes it
-  const c = (k - 0.5) / 255;
-  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+// LAB → RGB on uint8 exactly as OpenCV 4 does it (its integer path; checked on all 16.7 M L,a,b values by
+// tests/game/test_page_kernels.py): L gives y and f(y) from a table, in 2^14 fixed point; a and b move f(y)
+// to f(x) and f(z) (OpenCV's multiply-shift divisions by 500 and 200); a table inverts f; a fixed-point
+// XYZ → linear RGB matrix; a 4096-entry sRGB encoding table. The tables are built the way OpenCV builds
+// them (float32 steps, integer divisions that truncate).
+const LAB_BASE = 1 << 14;
+const MIN_AB = -8145; // the smallest f(x) or f(z) index a, b and L can make
+const roundEven = (v) => {
+  const r = Math.round(v);
+  return r - v === 0.5 && (r & 1) !== 0 ? r - 1 : r;
+};
+const LAB_TO_YF = Int32Array.from({ length: 512 }, (_, k) => {
+  const i = k >> 1;
+  let y, ify;
+  if (i <= 20) {
+    // the linear part below L = 8 (8 × 255 / 100 = 20.4)
+    y = roundEven(f32(f32(i * LAB_BASE * 20 * 9) / f32(17 * 29 * 29 * 29)));
+    ify = roundEven(f32(f32(LAB_BASE) * f32(f32(f32(16) / f32(116)) + f32(f32(i * 5) / f32(3 * 17 * 29)))));
+  } else {
+    const fy = f32(f32(f32(i * 100 * LAB_BASE) / f32(255 * 116)) + f32(f32(16 * LAB_BASE) / f32(116)));
+    ify = roundEven(fy);
+    y = roundEven(f32(f32(f32(fy * fy) * fy) / f32(LAB_BASE * LAB_BASE)));
+  }
+  return k & 1 ? ify : y;
+});
+const AB_TO_XZ = Int32Array.from({ length: (LAB_BASE * 9) / 4 }, (_, k) => {
+  const i = k + MIN_AB;
+  if (i <= 3390) return Math.trunc((i * 108) / 841) - Math.trunc(Math.trunc((Math.trunc((LAB_BASE * 16) / 116) * 108)) / 841);
+  return Math.trunc((Math.trunc((i * i) / LAB_BASE) * i) / LAB_BASE);
+});
+const XYZ_TO_RGB_FIXED = Int32Array.from(
+  [
+    [3.240479, -1.53715, -0.498535],
+    [-0.969256, 1.875991, 0.041556],
+    [0.055648, -0.204043, 1.057311],
+  ].flatMap((row) => row.map((v, i) => roundEven(f32(f32(f32(4096) * f32(v)) * f32(WHITE[i]))))),
+);
+const INV_GAMMA = Int32Array.from({ length: 4096 }, (_, i) => {
+  const x = f32(f32(1 / 4096) * i);
+  const g = f32(x <= 0.0031308 ? x * 12.92 : 1.055 * Math.pow(x, 1 / 2.4) - 0.055);
+  return roundEven(f32(255 * g));
 });
 
-// A coarse index into the thresholds. Thresholds lie ≥ 3.0e-4 apart (the steepest stretch, near black,
-// is 1 / (255 × 12.92)) and buckets are 2.4e-4 wide, so no bucket holds two: the answer is the bucket's
-// start or one more, found with one comparison and no loop (this ran 2× slower with a loop).
-const ENCODE_BUCKETS = 4096;
-const ENCODE_START = Int32Array.from({ length: ENCODE_BUCKETS + 1 }, (_, i) => {
-  let k = 0;
-  while (k < 255 && ENCODE_THRESHOLDS[k + 1] <= i / ENCODE_BUCKETS) k++;
-  return k;
-});
-
-function encodeSrgb(v) {
-  // the largest k with threshold ≤ v (v is clamped to 0..1 first, as OpenCV clamps)
-  if (v <= 0) return 0;
-  if (v >= 1) return 255;
-  const k = ENCODE_START[Math.floor(v * ENCODE_BUCKETS)];
-  return ENCODE_THRESHOLDS[k + 1] <= v ? k + 1 : k;
-}
-
-const LAB_Y = Float64Array.from({ length: 256 }, (_, L) => {
-  const l = (L * 100) / 255;
-  return l <= 8 ? l / 903.3 : ((l + 16) / 116) ** 3;
-});
-const LAB_FY = Float64Array.from({ length: 256 }, (_, L) => {
-  const l = (L * 100) / 255;
-  return l <= 8 ? 7.787 * (l / 903.3) + 16 / 116 : (l + 16) / 116;
-});
-
-/** cv2.COLOR_LAB2RGB on uint8 planes, in floating point (within 1 of OpenCV's for 94% of values, 2 at most). */
+/** cv2.COLOR_LAB2RGB on uint8 planes, bit-exact. */
 export function rgbFromLab(L, A, B, width, height) {
+  if (kernels && kernelsOn) {
+    const n = width * height, k = kernels;
+    k.image = null; // the planes go where the cached image was
+    const need = k.imageAt + 6 * n + 16;
+    if (need > k.memory.buffer.byteLength) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
+    const at = k.imageAt;
+    [L, A, B].forEach((plane, j) => new Uint8Array(k.memory.buffer, at + j * n, n).set(plane));
+    k.exports.rgbPixels(k.tables, at, at + n, at + 2 * n, n, at + 3 * n);
+    return image(width, height, 3, new Uint8Array(k.memory.buffer, at + 3 * n, 3 * n).slice());
+  }
   const out = image(width, height, 3);
-  const inv = (f) => (f > 0.20689655 ? f * f * f : (f - 16 / 116) / 7.787);
-  const [m0, m1, m2] = XYZ_TO_RGB;
+  const c = XYZ_TO_RGB_FIXED;
   for (let i = 0; i < width * height; i++) {
-    const fy = LAB_FY[L[i]], y = LAB_Y[L[i]];
-    const x = inv(fy + (A[i] - 128) / 500) * WHITE[0], z = inv(fy - (B[i] - 128) / 200) * WHITE[2];
-    const r = m0[0] * x + m0[1] * y + m0[2] * z, g = m1[0] * x + m1[1] * y + m1[2] * z, b = m2[0] * x + m2[1] * y + m2[2] * z;
-    out.data[3 * i] = encodeSrgb(r);
-    out.data[3 * i + 1] = encodeSrgb(g);
-    out.data[3 * i + 2] = encodeSrgb(b);
+    const y = LAB_TO_YF[2 * L[i]], ify = LAB_TO_YF[2 * L[i] + 1];
+    const adiv = ((5 * A[i] * 53687 + 128) >> 13) - 4194; // ≈ (a − 128) × 2^14 / 500, as OpenCV rounds it
+    const bdiv = ((B[i] * 41943 + 16) >> 9) - 10484; // ≈ (b − 128) × 2^14 / 200
+    const x = AB_TO_XZ[ify + adiv - MIN_AB], z = AB_TO_XZ[ify - bdiv - MIN_AB];
+    for (let k = 0; k < 3; k++) {
+      const v = (c[3 * k] * x + c[3 * k + 1] * y + c[3 * k + 2] * z + 8192) >> 14;
+      out.data[3 * i + k] = INV_GAMMA[v < 0 ? 0 : v > 4095 ? 4095 : v];
+    }
   }
   return out;
 }
