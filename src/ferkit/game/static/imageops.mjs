@@ -6,8 +6,8 @@
 const f32 = Math.fround;
 
 // ---- WebAssembly kernels (kernels.wasm, built from scripts/page_kernels/kernels.ts) -------------------
-// The same arithmetic where float32 is native: 3-4× faster crops. Without them (not loaded, or turned off
-// to compare) the JavaScript below does the work, with identical results.
+// The same arithmetic where float32 is native: 2-3× faster (benchmarks/page_kernels_speed.mjs). Without
+// them (not loaded, or turned off to compare) the JavaScript below does the work, with identical results.
 let kernels = null;
 
 /** Load kernels.wasm from `url` (the page calls this once); later calls use it. */
