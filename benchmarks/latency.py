@@ -34,11 +34,13 @@ def one_face_frame(data: Path) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
 
 
-def frames_per_second(recognizer: Recognizer, frame: np.ndarray, seconds: float = 5.0) -> tuple[float, int]:
-    recognizer.predict(frame)
+def frames_per_second(
+    recognizer: Recognizer, frame: np.ndarray, seconds: float = 5.0, min_size: float | None = None
+) -> tuple[float, int]:
+    recognizer.predict(frame, min_size=min_size)
     count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        faces = recognizer.predict(frame)
+        faces = recognizer.predict(frame, min_size=min_size)
         count += 1
     return count / (time.perf_counter() - start), len(faces)
 
