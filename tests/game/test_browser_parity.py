@@ -19,21 +19,32 @@ from tests.game.server import running_server
 from tests.game.test_browser import launch, playwright, pytestmark  # noqa: F401  (fixture; skip without Chromium)
 
 PHOTO = Path(__file__).resolve().parents[2] / "docs" / "predict-astronaut.jpg"
-ANALYSE_IN_PAGE = """async ([png, minSize]) => {
-  const { loadLocalRecognizer, rgbOfCanvas } = await import("/static/local_play.mjs");
+# A page-side helper: a base64 PNG's pixels as the page reads a canvas (no colour management).
+RGB_OF_PNG = """
+  const rgbOfPng = async (png) => {
+    const { rgbOfCanvas } = await import("/static/local_play.mjs");
+    const blob = await (await fetch("data:image/png;base64," + png)).blob();
+    const bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+    const canvas = document.createElement("canvas");
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+    canvas.getContext("2d", { willReadFrequently: true }).drawImage(bitmap, 0, 0);
+    return rgbOfCanvas(canvas);
+  };
+"""
+ANALYSE_IN_PAGE = (
+    "async ([png, minSize]) => {"
+    + RGB_OF_PNG
+    + """
+  const { loadLocalRecognizer } = await import("/static/local_play.mjs");
   if (!window.parityRecognizer) {
     const vision = await (await fetch("/api/vision")).json();
     window.parityRecognizer = await loadLocalRecognizer(vision);
   }
-  const blob = await (await fetch("data:image/png;base64," + png)).blob();
-  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
-  const canvas = document.createElement("canvas");
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  canvas.getContext("2d", { willReadFrequently: true }).drawImage(bitmap, 0, 0);
-  const analysis = await window.parityRecognizer.analyse(rgbOfCanvas(canvas), 32, minSize);
+  const analysis = await window.parityRecognizer.analyse(await rgbOfPng(png), 32, minSize);
   return { faces: analysis.faces, threads: window.parityRecognizer.threads };
 }"""
+)
 
 
 def pictures() -> dict[str, np.ndarray]:

@@ -14,6 +14,7 @@ import numpy as np
 from ferkit.game.settings import ServerSettings
 from tests.game.server import running_server
 from tests.game.test_browser import launch, playwright, pytestmark  # noqa: F401  (fixture; skip without Chromium)
+from tests.game.test_browser_parity import RGB_OF_PNG
 
 COMPARE_IN_PAGE = """async () => {
   const ops = await import("/static/imageops.mjs");
@@ -51,14 +52,21 @@ COMPARE_IN_PAGE = """async () => {
 }"""
 
 
-def test_the_webassembly_kernels_give_the_javascripts_bytes(playwright, tmp_path):  # noqa: F811
+def evaluate_in_page(playwright, tmp_path, script: str, arg=None):  # noqa: F811
+    """`script` evaluated in the game's page, served by a real server, in headless Chromium."""
     settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3")
     with running_server(settings) as url:
         browser = launch(playwright)
-        page = browser.new_page()
-        page.goto(url)
-        counts = page.evaluate(COMPARE_IN_PAGE)
-        browser.close()
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            return page.evaluate(script, arg)
+        finally:
+            browser.close()
+
+
+def test_the_webassembly_kernels_give_the_javascripts_bytes(playwright, tmp_path):  # noqa: F811
+    counts = evaluate_in_page(playwright, tmp_path, COMPARE_IN_PAGE)
     assert counts == {"crops": 1500, "cropsDiffering": 0, "equalized": 5, "equalizedDiffering": 0}
 
 
@@ -100,30 +108,20 @@ def test_lab_conversions_are_opencvs_on_every_colour(playwright, tmp_path):  # n
 
     expected = digest(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB))
     expected_lab = digest(cv2.cvtColor(lab, cv2.COLOR_RGB2LAB))  # the same bytes read as RGB
-    settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3")
-    with running_server(settings) as url:
-        browser = launch(playwright)
-        page = browser.new_page()
-        page.goto(url)
-        got = page.evaluate(LAB_TO_RGB_IN_PAGE)
-        browser.close()
+    got = evaluate_in_page(playwright, tmp_path, LAB_TO_RGB_IN_PAGE)
     assert got == {"js": expected, "kernels": expected, "toLab": expected_lab}
 
 
-EQUALIZE_IN_PAGE = """async ([png, clip, tiles]) => {
+EQUALIZE_IN_PAGE = (
+    "async ([png, clip, tiles]) => {"
+    + RGB_OF_PNG
+    + """
   const ops = await import("/static/imageops.mjs");
-  const { rgbOfCanvas } = await import("/static/local_play.mjs");
   const vision = await (await fetch("/api/vision")).json();
   await ops.loadKernels(vision.runtime.kernels);
-  const blob = await (await fetch("data:image/png;base64," + png)).blob();
-  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
-  const canvas = document.createElement("canvas");
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  canvas.getContext("2d", { willReadFrequently: true }).drawImage(bitmap, 0, 0);
-  const equalized = ops.equalizedRgb(rgbOfCanvas(canvas), clip, tiles);
-  return Array.from(equalized.data);
+  return Array.from(ops.equalizedRgb(await rgbOfPng(png), clip, tiles).data);
 }"""
+)
 
 
 def test_the_detectors_input_is_the_servers_to_the_byte(playwright, tmp_path):  # noqa: F811
@@ -138,12 +136,6 @@ def test_the_detectors_input_is_the_servers_to_the_byte(playwright, tmp_path):  
     png = base64.b64encode(cv2.imencode(".png", photo)[1].tobytes()).decode()
     detector = MtcnnFaceDetector()
     expected = detector._equalized_rgb(photo)
-    settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3")
-    with running_server(settings) as url:
-        browser = launch(playwright)
-        page = browser.new_page()
-        page.goto(url)
-        args = [png, detector.clahe_clip_limit, detector.clahe_tiles]
-        got = np.array(page.evaluate(EQUALIZE_IN_PAGE, args), np.uint8).reshape(expected.shape)
-        browser.close()
+    args = [png, detector.clahe_clip_limit, detector.clahe_tiles]
+    got = np.array(evaluate_in_page(playwright, tmp_path, EQUALIZE_IN_PAGE, args), np.uint8).reshape(expected.shape)
     assert int((got != expected).sum()) == 0
