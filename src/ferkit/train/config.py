@@ -14,6 +14,7 @@ class TrainConfig:
 
     data: str = ""
     model: str = "fer-vgg-s"
+    init: str = ""  # start from a trained model's weights: default, a run directory, a .pt or a ferkit .onnx
     out: str = "runs/latest"
     labels: str = "fer2013"  # or "ferplus": 8 classes, trained on the vote distributions
     ferplus: str = ""  # fer2013new.csv, when labels == "ferplus"

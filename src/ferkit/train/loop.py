@@ -21,6 +21,7 @@ from ferkit.labels import SELECT_SPLIT
 from ferkit.models import create_model
 from ferkit.models.checkpoint import CheckpointError, code_version, load_checkpoint, save_checkpoint
 from ferkit.models.predict import autocast_context, predict_logits
+from ferkit.models.warm_start import warm_start
 from ferkit.train.augment import augment_batch, get_policy
 from ferkit.train.balance import class_weights, epoch_indices
 from ferkit.train.config import TrainConfig
@@ -156,7 +157,12 @@ class Trainer:
         )
 
         torch.manual_seed(cfg.seed)
-        self.model = create_model(cfg.model, num_classes=self.num_classes).to(self.device)
+        self.model = create_model(cfg.model, num_classes=self.num_classes)
+        self.notes: list[str] = []
+        if cfg.init:  # before EMA and the optimiser copy the weights
+            faces = np.asarray(self.train_set.faces)
+            self.notes = warm_start(self.model, cfg.init, cfg.model, tuple(self.class_names), faces)
+        self.model = self.model.to(self.device)
         if cfg.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
@@ -309,6 +315,8 @@ class Trainer:
         started = time.perf_counter()
         stale_epochs = sum(1 for h in self.history if h["epoch"] > self.best_epoch)
         with progress:
+            for note in self.notes if self.start_epoch == 1 else []:
+                progress.note(note)
             for epoch in range(self.start_epoch, cfg.epochs + 1):
                 progress.start_epoch(epoch, cfg.epochs)
                 metrics = self.train_epoch(epoch, progress)
