@@ -9,8 +9,10 @@ Three sets of faces:
       classifier): each of the 3 frames framed, lit, blurred and JPEG-compressed differently;
   (c) FER+ PublicTest faces whose 10 annotators agree strongly (≥ 7 votes for one class): the
       clearest, most posed-like faces the data has.
-The judge curves are fitted on PublicTest frames (`ferkit calibrate-judge`); `--split PrivateTest` checks
-them on faces they never saw. `--raw` scores with the raw probability, as before the curves existed.
+A FER+ model (8 classes) is scored in its own classes, true class = the FER+ majority vote (contempt in
+(b) only where a split has ≥ 5 such faces). The judge curves are fitted on PublicTest frames
+(`ferkit calibrate-judge`); `--split PrivateTest` checks them on faces they never saw. `--raw` scores
+with the raw probability, as before the curves existed.
 Usage: python benchmarks/game_fairness.py [--model default|file.onnx] [--split PublicTest|PrivateTest]
        [--raw] [--per-class 60] [--json out.json]
 """
@@ -23,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ferkit.data import load_faces
+from ferkit.data import load_faces, split_with_labels
 from ferkit.game.rules import RoundScorer
 from ferkit.infer import Recognizer
-from ferkit.labels import EMOTIONS, FERPLUS_TO_FER2013
+from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, FERPLUS_TO_FER2013
 from ferkit.vision.webcam import frame_probabilities
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,13 +44,13 @@ def round_score(held_probabilities: np.ndarray, target: str, judge) -> int:
     return scorer.score
 
 
-def table(held: np.ndarray, labels: np.ndarray, title: str, judge) -> dict:
+def table(held: np.ndarray, labels: np.ndarray, title: str, judge, class_names: tuple[str, ...]) -> dict:
     """held: faces × classes × HOLD probabilities. Per target: true-face scores, false-reward rates."""
     print(f"\n{title}: {len(labels)} faces")
     print(f"{'target':9s} {'n':>5s} {'median':>7s} {'p90':>5s} {'false≥50':>9s} {'neutral≥50':>11s}")
-    neutral = EMOTIONS.index("neutral")
+    neutral = class_names.index("neutral")
     rows = {}
-    for c, target in enumerate(EMOTIONS):
+    for c, target in enumerate(class_names):
         scores = np.array([round_score(held[i, c], target, judge) for i in range(len(labels))])
         true, other = scores[labels == c], scores[labels != c]
         neutral_faces = scores[labels == neutral] if c != neutral else np.empty(0)
@@ -67,6 +69,18 @@ def table(held: np.ndarray, labels: np.ndarray, title: str, judge) -> dict:
     return rows
 
 
+def clear_ferplus_faces(part, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Faces whose FER+ annotators agree strongly (≥ 7 of 10 on one emotion), labelled in `names`' order."""
+    votes = part.votes
+    top = votes[:, :8].argmax(1)
+    if names == FERPLUS_EMOTIONS:
+        labels = top
+    else:
+        labels = np.array([-1 if FERPLUS_TO_FER2013[int(t)] is None else FERPLUS_TO_FER2013[int(t)] for t in top])
+    clear = (votes[:, :8].max(1) >= 7) & (labels >= 0)
+    return np.asarray(part.faces)[clear], labels[clear]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="default")
@@ -78,34 +92,35 @@ def main() -> None:
     parser.add_argument("--raw", action="store_true", help="ignore the model's judge curves (raw probability)")
     args = parser.parse_args()
     recognizer = Recognizer(args.model)
-    if tuple(recognizer.class_names) != EMOTIONS:
-        raise SystemExit(f"this benchmark scores FER2013's 7 classes; the model has {recognizer.class_names}")
+    names = tuple(recognizer.class_names)
+    if names not in (EMOTIONS, FERPLUS_EMOTIONS):
+        raise SystemExit(f"this benchmark scores FER2013's or FER+'s classes; the model has {names}")
     if args.raw:
         recognizer.judge = None
-    public = load_faces(args.data, ferplus=args.ferplus).split(args.split)
-    faces, labels = np.asarray(public.faces), public.labels.astype(int)
+    dataset = load_faces(args.data, ferplus=args.ferplus)
+    # true classes in the model's own label space: FER2013's labels, or the FER+ majority vote
+    faces, labels = split_with_labels(dataset, args.split, names)
     results = {"model": str(args.model), "split": args.split, "judge": recognizer.judge is not None}
     print(f"model {args.model}, split {args.split}, judge curves: {'yes' if recognizer.judge else 'no (raw)'}")
 
     probs = recognizer.predict_faces(faces)  # (a): a held pose of a dataset crop is the crop 3 times
     crops_held = np.repeat(probs[:, :, None], HOLD, axis=2)
-    results["a_crops"] = table(crops_held, labels, f"(a) {args.split} crops", recognizer.judge)
+    results["a_crops"] = table(crops_held, labels, f"(a) {args.split} crops", recognizer.judge, names)
 
     rng = np.random.default_rng(0)
-    picked = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[: args.per_class] for c in range(7)])
+    classes = [c for c in range(len(names)) if (labels == c).sum() >= 5]  # FER+ PublicTest has few contempt
+    picked = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[: args.per_class] for c in classes])
     held = np.stack([frame_probabilities(recognizer, faces[i], rng, HOLD).T for i in picked])
     title = f"(b) {args.split} faces in webcam-like frames, full pipeline"
-    results["b_webcam"] = table(held, labels[picked], title, recognizer.judge)
+    results["b_webcam"] = table(held, labels[picked], title, recognizer.judge, names)
 
-    votes = public.votes
-    top = votes[:, :8].argmax(1)
-    mapped = np.array([FERPLUS_TO_FER2013[int(t)] if FERPLUS_TO_FER2013[int(t)] is not None else -1 for t in top])
-    clear = (votes[:, :8].max(1) >= 7) & (mapped >= 0)
+    clear_faces, clear_labels = clear_ferplus_faces(dataset.split(args.split), names)
     results["c_ferplus_clear"] = table(
-        np.repeat(probs[clear][:, :, None], HOLD, axis=2),
-        mapped[clear],
+        np.repeat(recognizer.predict_faces(clear_faces)[:, :, None], HOLD, axis=2),
+        clear_labels,
         f"(c) FER+ {args.split}, ≥ 7 of 10 votes agree",
         recognizer.judge,
+        names,
     )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -74,3 +74,43 @@ def test_write_judge_puts_the_curves_in_a_copy_of_the_model(tmp_path):
     out = write_judge(default_model_path(), tmp_path / "m.onnx", judge)
     loaded = Recognizer(out).judge
     assert loaded.knots == judge.knots and loaded.fitted_on == "test"
+
+
+def test_a_ferplus_model_is_judged_against_the_ferplus_majority(tmp_path, monkeypatch):
+    """calibrate-judge on a FER+ model fits each curve on the faces whose annotators' majority is that class."""
+    import ferkit.infer.judge_fit as judge_fit
+    from ferkit.labels import FERPLUS_EMOTIONS
+    from tests.conftest import write_fer2013_csv
+    from tests.data.test_ferplus_and_summary import write_votes
+    from tests.train.conftest import tiny_faces
+
+    faces = tiny_faces(n_select=80)
+    rng = np.random.default_rng(0)
+    majority = rng.integers(0, 8, len(faces))  # not the FER2013 labels: the fit must read the votes
+    votes = np.zeros((len(faces), 10), int)
+    votes[np.arange(len(faces)), majority] = 7
+    votes[:, 8] = 3  # "unknown" votes: ignored by the majority
+    for i, face in enumerate(faces.faces):
+        face[0, 0] = majority[i]  # the fake recognizer reads the true class off the face
+    csv_path = write_fer2013_csv(tmp_path / "fer2013.csv", faces)
+    votes_path = write_votes(tmp_path / "fer2013new.csv", faces.split_codes, votes)
+
+    class FerplusRecognizer:
+        class_names = FERPLUS_EMOTIONS
+
+        def __init__(self, model):
+            pass
+
+    def frames(recognizer, face, rng, count):
+        row = np.full(8, 0.1 / 7)
+        row[int(face[0, 0])] = 0.9
+        return np.tile(row, (count, 1))
+
+    monkeypatch.setattr(judge_fit, "Recognizer", FerplusRecognizer)
+    monkeypatch.setattr(judge_fit, "frame_probabilities", frames)
+    judge = judge_fit.fit_on_webcam_frames("model.onnx", csv_path, ferplus=votes_path)
+    publictest = faces.split_codes == 1
+    fitted = {FERPLUS_EMOTIONS[c] for c in range(8) if (majority[publictest] == c).sum() >= 5}
+    assert fitted and set(judge.knots) == fitted
+    for name in fitted:  # true faces at 0.9, the others at 0.014: median true face → MEDIAN_SCORE
+        assert dict(judge.knots[name])[0.9] == MEDIAN_SCORE

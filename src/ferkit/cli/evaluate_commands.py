@@ -103,6 +103,7 @@ def calibrate_judge_command(
     out: Annotated[Path, typer.Option(help="the model with its judge curves (.onnx); may be the same file")],
     model: Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")] = "default",
     limit: Annotated[Optional[int], typer.Option(help="fit on this many PublicTest faces (default: all)")] = None,  # noqa: UP045
+    ferplus: FerplusOpt = None,
 ) -> None:
     """Fit fair per-expression round scoring on PublicTest faces in webcam-like frames; store it in the model."""
     from ferkit.infer.judge_fit import fit_on_webcam_frames, write_judge
@@ -114,7 +115,11 @@ def calibrate_judge_command(
     with Progress(transient=True) as bar:
         task = bar.add_task("webcam-like PublicTest frames", total=None)
         judge = fit_on_webcam_frames(
-            model, data, limit=limit, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            model,
+            data,
+            limit=limit,
+            ferplus=ferplus,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     write_judge(model, out, judge)  # needs the onnx package: a missing one is named by the error edge
     for name, knots in judge.knots.items():

@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from ferkit.data import FaceSet, ferplus_majority, load_faces
-from ferkit.errors import DatasetUnsuitable
+from ferkit.data import load_faces
+from ferkit.data.label_space import split_with_labels
 from ferkit.evaluate.calibration import apply_temperature, fit_temperature
 from ferkit.evaluate.metrics import summary_metrics
 from ferkit.evaluate.predictors import Predictor, load_predictor
 from ferkit.evaluate.tta import tta_views
-from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, SELECT_SPLIT, split_name
+from ferkit.labels import SELECT_SPLIT, split_name
 
 
 @dataclass(frozen=True)
@@ -24,27 +24,6 @@ class Evaluation:
     labels: np.ndarray
     probs: np.ndarray
     class_names: tuple[str, ...]
-
-
-def split_with_labels(faces: FaceSet, split: str, class_names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """(faces, labels) of a split, in the label space the model predicts (FER2013 or FER+)."""
-    if split not in faces.split_names:
-        raise DatasetUnsuitable(f"{faces.source} has no {split} split; it has: {', '.join(faces.split_names)}")
-    part = faces.split(split)
-    if class_names == EMOTIONS:
-        if not (part.labels >= 0).all():
-            raise DatasetUnsuitable(f"{faces.source}: the {split} faces have no labels to score against")
-        return np.asarray(part.faces), part.labels.astype(np.int64)
-    if class_names == FERPLUS_EMOTIONS:
-        if part.votes is None:
-            raise DatasetUnsuitable("this model predicts the 8 FER+ classes: pass --ferplus fer2013new.csv")
-        majority = ferplus_majority(part.votes)
-        keep = majority >= 0
-        return np.asarray(part.faces)[keep], majority[keep].astype(np.int64)
-    raise DatasetUnsuitable(
-        f"the model predicts {len(class_names)} classes {class_names}; the data has FER2013's 7 "
-        "or FER+'s 8: this checkpoint was trained on another label set"
-    )
 
 
 def predict_with_tta(predictor: Predictor, faces: np.ndarray, tta: str) -> np.ndarray:

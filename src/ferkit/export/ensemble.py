@@ -15,9 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ferkit.data import load_faces
+from ferkit.data import load_faces, split_with_labels
 from ferkit.errors import BadInput
-from ferkit.evaluate.run import split_with_labels
 from ferkit.export.common import ExportReport, checked_report, float_model, random_faces
 from ferkit.export.onnx_export import write_onnx
 from ferkit.labels import SELECT_SPLIT

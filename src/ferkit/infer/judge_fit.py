@@ -22,18 +22,20 @@ def fit_on_webcam_frames(
     limit: int | None = None,
     frames: int = 3,
     progress: Callable[[int, int], None] | None = None,
+    ferplus: str | Path | None = None,
 ) -> JudgeCalibration:
     """PublicTest faces (never PrivateTest) held for `frames` webcam-like frames through the whole pipeline.
 
     Each face contributes what a round scores: per class, the lowest probability over the held frames
-    (the game's HOLD_FRAMES), so the curves are fitted on held poses, not on single lucky frames.
+    (the game's HOLD_FRAMES), so the curves are fitted on held poses, not on single lucky frames. A FER+
+    model is fitted on the FER+ majority labels (`ferplus`: fer2013new.csv).
     """
-    from ferkit.data import load_faces
+    from ferkit.data import load_faces, split_with_labels
 
     recognizer = Recognizer(model)
-    public = load_faces(data).split(SELECT_SPLIT)
-    faces, labels = np.asarray(public.faces), public.labels.astype(int)
-    if not (labels >= 0).all() or len(labels) == 0:
+    # in the model's own label space: FER2013's labels, or the FER+ majority vote (faces without one left out)
+    faces, labels = split_with_labels(load_faces(data, ferplus=ferplus), SELECT_SPLIT, recognizer.class_names)
+    if len(labels) == 0:
         raise DatasetUnsuitable(f"{data}: the {SELECT_SPLIT} faces need labels to fit the judge")
     if set(range(len(recognizer.class_names))) - set(labels.tolist()):
         raise DatasetUnsuitable(f"{data}: {SELECT_SPLIT} lacks some of the model's classes {recognizer.class_names}")

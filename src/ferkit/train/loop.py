@@ -21,7 +21,6 @@ from ferkit.labels import SELECT_SPLIT
 from ferkit.models import create_model
 from ferkit.models.checkpoint import CheckpointError, code_version, load_checkpoint, save_checkpoint
 from ferkit.models.predict import autocast_context, predict_logits
-from ferkit.models.warm_start import warm_start
 from ferkit.train.augment import augment_batch, get_policy
 from ferkit.train.balance import class_weights, epoch_indices
 from ferkit.train.config import TrainConfig
@@ -29,6 +28,7 @@ from ferkit.train.distributed import Runtime, bf16_supported, setup_runtime, tea
 from ferkit.train.ema import ModelEMA
 from ferkit.train.progress import EpochProgress
 from ferkit.train.targets import class_names_of, labelled_splits
+from ferkit.train.warm_start import warm_start
 
 
 class RunExists(BadInput):

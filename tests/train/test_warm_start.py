@@ -9,8 +9,8 @@ import torch
 from ferkit.export.onnx_export import export_onnx
 from ferkit.models import create_model
 from ferkit.models.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
-from ferkit.models.warm_start import warm_start
 from ferkit.train import train
+from ferkit.train.warm_start import warm_start
 from tests.train.conftest import tiny_csv, tiny_faces, tiny_run_config  # noqa: F401 (fixture)
 
 CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")

@@ -1,0 +1,31 @@
+"""A split's faces and labels in the label space a model predicts: FER2013's 7 classes or FER+'s 8."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ferkit.data.faceset import FaceSet
+from ferkit.data.ferplus import ferplus_majority
+from ferkit.errors import DatasetUnsuitable
+from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS
+
+
+def split_with_labels(faces: FaceSet, split: str, class_names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(faces, labels) of a split, in the label space the model predicts (FER2013, or FER+'s majority vote)."""
+    if split not in faces.split_names:
+        raise DatasetUnsuitable(f"{faces.source} has no {split} split; it has: {', '.join(faces.split_names)}")
+    part = faces.split(split)
+    if class_names == EMOTIONS:
+        if not (part.labels >= 0).all():
+            raise DatasetUnsuitable(f"{faces.source}: the {split} faces have no labels to score against")
+        return np.asarray(part.faces), part.labels.astype(np.int64)
+    if class_names == FERPLUS_EMOTIONS:
+        if part.votes is None:
+            raise DatasetUnsuitable("this model predicts the 8 FER+ classes: pass --ferplus fer2013new.csv")
+        majority = ferplus_majority(part.votes)
+        keep = majority >= 0
+        return np.asarray(part.faces)[keep], majority[keep].astype(np.int64)
+    raise DatasetUnsuitable(
+        f"the model predicts {len(class_names)} classes {class_names}; the data has FER2013's 7 "
+        "or FER+'s 8: this checkpoint was trained on another label set"
+    )
