@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ferkit.cli.common import _fail, _load, command, console
+from ferkit.cli.common import FerplusOpt, _fail, _load, command, console
 from ferkit.export.formats import EXPORTERS
 
 
@@ -22,6 +22,7 @@ def export_command(
     ] = False,
     data: Annotated[Optional[Path], typer.Option(help="FER2013, for int8 calibration and checks")] = None,  # noqa: UP045
     card: Annotated[Optional[Path], typer.Option(help="dataset to score the export on for its model card")] = None,  # noqa: UP045
+    ferplus: FerplusOpt = None,
 ) -> None:
     """Export a checkpoint and check the export against the torch model (optionally write a model card)."""
     import sys
@@ -46,7 +47,7 @@ def export_command(
         from ferkit.export.model_card import write_model_card
 
         command = "ferkit " + " ".join(sys.argv[1:])
-        console.print(f"model card: {write_model_card(checkpoint, out, card, command=command)}")
+        console.print(f"model card: {write_model_card(checkpoint, out, card, command=command, ferplus=ferplus)}")
 
 
 @command("ensemble")

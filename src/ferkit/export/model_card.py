@@ -11,15 +11,32 @@ from ferkit.evaluate.run import evaluate
 from ferkit.labels import REPORT_SPLIT, SELECT_SPLIT
 from ferkit.models.checkpoint import load_checkpoint
 
+# What the splits are called, and what a face's true class is, in each label space a model can have.
+LABEL_SPACES = {
+    "fer2013": {
+        "trained_on": "FER2013 Training split (28,709 faces)",
+        "selected_on": "FER2013 PublicTest (best epoch by accuracy)",
+        "reported_on": "FER2013 PrivateTest (never used for any choice)",
+    },
+    "ferplus": {
+        "trained_on": "FER+ Train: the FER2013 Training faces with their 10 annotators' vote distributions "
+        "(faces without a majority emotion left out, as the FER+ paper does)",
+        "selected_on": "FER+ Valid = FER2013 PublicTest, majority vote (best epoch by accuracy)",
+        "reported_on": "FER+ Test = FER2013 PrivateTest, majority vote (never used for any choice)",
+    },
+}
 
-def write_model_card(checkpoint: str | Path, exported: str | Path, data: str | Path, *, command: str) -> Path:
+
+def write_model_card(
+    checkpoint: str | Path, exported: str | Path, data: str | Path, *, command: str, ferplus: str | Path | None = None
+) -> Path:
     """Evaluate the exported file itself on PublicTest and PrivateTest and write <exported>.card.json / .md."""
     state = load_checkpoint(checkpoint)
     exported = Path(exported)
     results: dict[str, Any] = {}
     for split in (SELECT_SPLIT, REPORT_SPLIT):
         for tta in ("none", "flip"):
-            m = evaluate(exported, data, split=split, tta=tta).metrics
+            m = evaluate(exported, data, split=split, tta=tta, ferplus=ferplus).metrics
             results[f"{split}/{tta}"] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n": m["n"]}
     cfg = state["config"]
     card = {
@@ -27,9 +44,7 @@ def write_model_card(checkpoint: str | Path, exported: str | Path, data: str | P
         "file": exported.name,
         "classes": state["class_names"],
         "input": "N×1×48×48 float32 gray pixels 0-255, face crops aligned like FER2013",
-        "trained_on": "FER2013 Training split (28,709 faces)",
-        "selected_on": "FER2013 PublicTest (best epoch by accuracy)",
-        "reported_on": "FER2013 PrivateTest (never used for any choice)",
+        **LABEL_SPACES[state.get("labels", "fer2013")],
         "best_epoch": state["best_epoch"],
         "schedule_epochs": cfg["epochs"],
         "training_minutes_to_best": round(state["history"][-1]["elapsed_minutes"], 1) if state["history"] else None,
@@ -48,8 +63,12 @@ def write_model_card(checkpoint: str | Path, exported: str | Path, data: str | P
                 "label_smoothing",
                 "ema_decay",
                 "balance",
+                "teacher",
+                "distill_weight",
+                "init",
                 "seed",
             )
+            if k in cfg
         },
         "results": results,
         "command": command,
@@ -67,7 +86,7 @@ def write_model_card(checkpoint: str | Path, exported: str | Path, data: str | P
         f"Classes: {', '.join(card['classes'])}. Input: {card['input']}.\n\n"
         f"Trained on {card['trained_on']}; epoch {card['best_epoch']} of a {card['schedule_epochs']}-epoch "
         f"schedule ({card['training_minutes_to_best']} min), chosen on {card['selected_on']}; reported on "
-        f"{card['reported_on']}.\n\n"
+        f"{card['reported_on']}." + (f" Fine-tuned from `{cfg['init']}`." if cfg.get("init") else "") + "\n\n"
         "| split | TTA | accuracy | macro-F1 | faces |\n|---|---|---|---|---|\n" + rows + "\n\n"
         f"Made by: `{command}` ({card['code_version']}, {card['date']}).\n"
     )
