@@ -101,7 +101,9 @@ def plot_run_command(run_dir: Annotated[Path, typer.Argument(help="a training ru
 def calibrate_judge_command(
     data: Annotated[Path, typer.Option(help="FER2013 with labelled PublicTest, in any supported layout")],
     out: Annotated[Path, typer.Option(help="the model with its judge curves (.onnx); may be the same file")],
-    model: Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")] = "default",
+    model: Annotated[
+        str, typer.Option(help="an .onnx, or a shipped model: default (FER2013) or ferplus (FER+)")
+    ] = "default",
     limit: Annotated[Optional[int], typer.Option(help="fit on this many PublicTest faces (default: all)")] = None,  # noqa: UP045
     ferplus: FerplusOpt = None,
 ) -> None:

@@ -18,7 +18,9 @@ from ferkit.errors import DataError
 @command("predict")
 def predict_command(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="images, videos, or folders of them")] = None,  # noqa: UP045
-    model: Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")] = "default",
+    model: Annotated[
+        str, typer.Option(help="an .onnx, or a shipped model: default (FER2013) or ferplus (FER+)")
+    ] = "default",
     tta: Annotated[str, typer.Option(help="none, or flip: also classify each mirrored face and average")] = "none",
     detector: DetectorOpt = "mtcnn",
     out: Annotated[Optional[Path], typer.Option(help="write annotated copies here")] = None,  # noqa: UP045

@@ -13,7 +13,7 @@ from ferkit.cli.common import DetectorOpt, _fail, command, console
 
 HostOption = Annotated[str, typer.Option(help="address to listen on; 0.0.0.0 lets the network (a phone) in")]
 PortOption = Annotated[int, typer.Option(help="port", min=1, max=65535)]
-ModelOption = Annotated[str, typer.Option(help="an exported .onnx, or default (the shipped model)")]
+ModelOption = Annotated[str, typer.Option(help="an .onnx, or a shipped model: default (FER2013) or ferplus (FER+)")]
 LeaderboardOption = Annotated[Optional[Path], typer.Option(help="SQLite file for the game's scores")]  # noqa: UP045
 
 

@@ -11,7 +11,7 @@ INFERENCE_MODES = ("browser", "server")
 
 @dataclass(frozen=True)
 class ServerSettings:
-    model: str = "default"  # the shipped ONNX model, or a path to another ferkit ONNX export
+    model: str = "default"  # a shipped model (default, ferplus) or a path to another ferkit ONNX export
     detector: str = "mtcnn"  # a name in ferkit.vision.DETECTORS
     tta: str = "none"  # "flip": REST answers average each face and its mirror (the game then scores on the server)
     leaderboard_path: Path | None = None  # None: best-actor.sqlite3 in the user's data directory

@@ -1,4 +1,4 @@
-"""The shipped model: an ONNX file trained by ferkit, and its model card (data, splits, accuracy, command)."""
+"""The shipped models: ONNX files trained by ferkit, each with its model card (data, splits, accuracy, command)."""
 
 from __future__ import annotations
 
@@ -8,29 +8,40 @@ from pathlib import Path
 
 from ferkit.errors import ModelError
 
-DEFAULT_MODEL = "default.onnx"
+# Names a model argument may use instead of a path: the FER2013 model, and the FER+ one (8 classes).
+SHIPPED_MODELS = {"default": "default.onnx", "ferplus": "ferplus.onnx"}
+DEFAULT_MODEL = SHIPPED_MODELS["default"]
 DEFAULT_CARD = "default.card.json"
 
 
-def default_model_path() -> Path:
-    """Path of the shipped ONNX model; a clear error when this install has none."""
-    path = Path(str(resources.files(__name__).joinpath(DEFAULT_MODEL)))
+def shipped_model_path(name: str = "default") -> Path:
+    """Path of a shipped ONNX model; a clear error when this install has none of that name."""
+    path = Path(str(resources.files(__name__).joinpath(SHIPPED_MODELS[name])))
     if not path.is_file():
         raise ModelError(f"no shipped model at {path}: reinstall ferkit, or pass a model file")
     return path
 
 
+def default_model_path() -> Path:
+    """Path of the shipped FER2013 model."""
+    return shipped_model_path("default")
+
+
 def resolve_model(model: str | Path) -> Path:
-    """The file a model argument names: "default" (the shipped ONNX), a run directory (its best.pt), or a file."""
-    if str(model) == "default":
-        return default_model_path()
+    """The file a model argument names: a shipped model's name, a run directory (its best.pt), or a file."""
+    if str(model) in SHIPPED_MODELS:
+        return shipped_model_path(str(model))
     path = Path(model)
     if path.is_dir():
         path = path / "best.pt"
     if not path.is_file():
         from ferkit.weights.onnx_classifier import ModelFileError  # (onnxruntime loads only when needed)
 
-        raise ModelFileError(f"{path}: no such model file (a .pt checkpoint, a run directory, an .onnx, or default)")
+        raise ModelFileError(
+            f"{path}: no such model file (a .pt checkpoint, a run directory, an .onnx, or one of: "
+            + ", ".join(SHIPPED_MODELS)
+            + ")"
+        )
     return path
 
 
