@@ -1,4 +1,4 @@
-"""The shipped model: it loads without torch-side files, its card is complete, and its PrivateTest claim holds."""
+"""The shipped models: they load without torch-side files, their cards are complete, their PrivateTest claims hold."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 
 from ferkit.evaluate.predictors import load_predictor
 from ferkit.evaluate.run import evaluate
-from ferkit.labels import EMOTIONS
-from ferkit.weights import default_model_card
-from tests.conftest import FER2013_TARBALL
+from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS
+from ferkit.weights import default_model_card, shipped_model_card
+from tests.conftest import FER2013_TARBALL, FERPLUS_CSV
 
 
 def test_default_model_predicts_probabilities():
@@ -36,3 +36,21 @@ def test_card_accuracy_is_reproducible():
     got = evaluate("default", FER2013_TARBALL, split="PrivateTest").metrics["accuracy"]
     assert got == pytest.approx(card["results"]["PrivateTest/none"]["accuracy"], abs=1e-9)
     assert got > 0.68  # the Best Actor notebook's figure, which it got on an easier random split
+
+
+def test_the_ferplus_model_names_fer_plus_splits_and_carries_a_judge():
+    predictor = load_predictor("ferplus")
+    assert predictor.class_names == FERPLUS_EMOTIONS
+    card = shipped_model_card("ferplus")
+    assert card["classes"] == list(FERPLUS_EMOTIONS) and "majority vote" in card["reported_on"]
+    assert card["recipe"]["init"] == "default" and card["training_command"].startswith("ferkit train")
+    assert "judge_calibration" in predictor.metadata
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FERPLUS_CSV.exists(), reason=f"FER+ votes not found at {FERPLUS_CSV}")
+def test_the_ferplus_card_accuracy_is_reproducible():
+    card = shipped_model_card("ferplus")
+    got = evaluate("ferplus", FER2013_TARBALL, split="PrivateTest", ferplus=FERPLUS_CSV).metrics
+    assert got["accuracy"] == pytest.approx(card["results"]["PrivateTest/none"]["accuracy"], abs=1e-9)
+    assert got["n"] == card["results"]["PrivateTest/none"]["n"]

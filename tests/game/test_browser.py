@@ -260,10 +260,10 @@ def acted_faces(tmp_path_factory) -> dict[str, Path]:
     return cameras
 
 
-def play_rounds(playwright, camera: Path, targets: tuple[str, ...], tmp_path: Path) -> dict[str, int]:
+def play_rounds(playwright, camera: Path, targets: tuple[str, ...], tmp_path: Path, **overrides) -> dict[str, int]:
     """One game in Chromium with `camera` as the webcam and fixed targets; the results screen's scores."""
     browser = launch(playwright, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={camera}")
-    with running_server(settings(tmp_path, targets=targets)) as url:
+    with running_server(settings(tmp_path, targets=targets, **overrides)) as url:
         page = new_page(browser)
         page.goto(url)
         page.wait_for_selector("body[data-leaderboard=loaded]")
@@ -290,3 +290,10 @@ def test_a_neutral_face_wins_no_other_round(playwright, acted_faces, tmp_path):
     scores = play_rounds(playwright, acted_faces["neutral"], ("angry", "disgust", "fear"), tmp_path)
     scores |= play_rounds(playwright, acted_faces["neutral"], ("happy", "sad", "surprise"), tmp_path / "more")
     assert all(score < 60 for score in scores.values()), scores
+
+
+@needs_fer
+def test_the_shipped_ferplus_model_plays_in_the_page_with_its_own_names(playwright, acted_faces, tmp_path):
+    scores = play_rounds(playwright, acted_faces["happy"], ("happiness", "anger"), tmp_path, model="ferplus")
+    assert set(scores) == {"happiness", "anger"}  # the model's own class names, from the server
+    assert scores["happiness"] >= 60 > scores["anger"], scores

@@ -27,6 +27,7 @@ def test_curves_bound_false_rewards_and_even_out_the_median_true_face():
     judge = fit_judge(probs, labels, EMOTIONS, "synthetic")
     for c, name in enumerate(EMOTIONS):
         scores = np.array([judge.score(name, p) for p in probs[:, c]])
+        # false rewards counted per other class, each class weighing the same (the faces are balanced here)
         assert (scores[labels != c] >= WIN_SCORE).mean() <= FALSE_REWARD_RATE + 1e-9
         xs, ys = zip(*judge.knots[name])
         assert xs[0] == 0 and xs[-1] == 1 and list(xs) == sorted(xs) and list(ys) == sorted(ys)
@@ -114,3 +115,20 @@ def test_a_ferplus_model_is_judged_against_the_ferplus_majority(tmp_path, monkey
     assert fitted and set(judge.knots) == fitted
     for name in fitted:  # true faces at 0.9, the others at 0.014: median true face → MEDIAN_SCORE
         assert dict(judge.knots[name])[0.9] == MEDIAN_SCORE
+
+
+def test_the_false_reward_bar_weighs_every_other_expression_the_same():
+    """900 neutral faces that never look like fear and 100 surprise faces that often do: the bar is set so
+    that the surprise faces, not the crowd of neutral ones, win at most the allowed share of fear rounds."""
+    rng = np.random.default_rng(0)
+    fear, surprise, neutral = (EMOTIONS.index(n) for n in ("fear", "surprise", "neutral"))
+    labels = np.array([neutral] * 900 + [surprise] * 100 + [fear] * 100)
+    probs = np.full((len(labels), len(EMOTIONS)), 0.01)
+    probs[labels == neutral, fear] = rng.uniform(0.0, 0.1, 900)
+    probs[labels == surprise, fear] = rng.uniform(0.0, 0.6, 100)
+    probs[labels == fear, fear] = rng.uniform(0.3, 1.0, 100)
+    judge = fit_judge(probs, labels, EMOTIONS, "synthetic")
+    wins = np.array([judge.score("fear", p) >= WIN_SCORE for p in probs[:, fear]])
+    per_class = [wins[labels == k].mean() for k in (neutral, surprise)]
+    assert np.mean(per_class) <= FALSE_REWARD_RATE + 0.01
+    assert per_class[1] < 0.25  # with the faces' own mix the bar would sit near 0.12: ~80% of surprise faces win

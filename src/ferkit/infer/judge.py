@@ -5,8 +5,8 @@ face 0.9 but a typical acted fear or disgust face 0.1-0.2, so those rounds could
 calibration is fitted per class on PublicTest faces seen the way the game sees them (webcam-like frames
 through the detector): a piecewise-linear, increasing curve through
   - (0, 0) and (1, 100);
-  - the probability that only FALSE_REWARD_RATE of the other classes' faces reach → WIN_SCORE, so a wrong
-    face rarely wins;
+  - the probability that only FALSE_REWARD_RATE of the other classes' faces reach (each other class
+    weighing the same) → WIN_SCORE, so a wrong face rarely wins;
   - the median true face's probability → MEDIAN_SCORE (when above that first knot): an ordinary good
     performance of any expression earns the same;
   - the 90th percentile of true faces → TOP_SCORE.
@@ -71,7 +71,7 @@ def fit_judge(probabilities: np.ndarray, labels: np.ndarray, class_names: tuple[
         true, other = probabilities[labels == c, c], probabilities[labels != c, c]
         if len(true) < 5 or len(other) < 5:
             continue
-        win = float(np.quantile(other, 1 - FALSE_REWARD_RATE))
+        win = _balanced_quantile(other, labels[labels != c], 1 - FALSE_REWARD_RATE)
         points = [(0.0, 0.0), (win, WIN_SCORE)]
         median, top = float(np.median(true)), float(np.quantile(true, 0.9))
         if median > win:
@@ -81,6 +81,20 @@ def fit_judge(probabilities: np.ndarray, labels: np.ndarray, class_names: tuple[
         points.append((1.0, 100.0))
         knots[name] = tuple(_strictly_increasing(points))
     return JudgeCalibration(knots, fitted_on)
+
+
+def _balanced_quantile(values: np.ndarray, classes: np.ndarray, q: float) -> float:
+    """The q-quantile of `values` with every class weighing the same, however many faces it has.
+
+    A wrong face in the game can be any other expression: with the dataset's own mix, the frequent classes
+    (happy, neutral) would set the bar and the ones most often confused with the target (fear for
+    surprise, disgust for anger) would win more than FALSE_REWARD_RATE of their rounds.
+    """
+    counts = {k: n for k, n in zip(*np.unique(classes, return_counts=True))}
+    weights = np.array([1.0 / counts[k] for k in classes])
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order]) / weights.sum()
+    return float(values[order][min(np.searchsorted(cumulative, q), len(values) - 1)])
 
 
 def _strictly_increasing(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
