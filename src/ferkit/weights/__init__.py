@@ -45,5 +45,10 @@ def resolve_model(model: str | Path) -> Path:
     return path
 
 
+def shipped_model_card(name: str = "default") -> dict:
+    """The model card shipped beside a shipped model (<name>.card.json)."""
+    return json.loads(shipped_model_path(name).with_suffix(".card.json").read_text())
+
+
 def default_model_card() -> dict:
-    return json.loads(Path(str(resources.files(__name__).joinpath(DEFAULT_CARD))).read_text())
+    return shipped_model_card("default")
