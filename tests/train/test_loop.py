@@ -11,7 +11,7 @@ import torch
 from ferkit.models.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 from ferkit.train import TrainingDiverged, recipe_config, train
 from ferkit.train.balance import class_weights, epoch_indices
-from ferkit.train.loop import RunExists
+from ferkit.train.loop import RunExists, face_weights_of, soft_cross_entropy
 from ferkit.train.mining import mine_and_finetune
 from ferkit.train.targets import DatasetUnsuitable
 
@@ -114,6 +114,22 @@ def test_balancing_modes():
     assert w[1] > w[2] > w[0]
     with pytest.raises(KeyError, match="oversample"):
         epoch_indices(labels, "smote", g)
+
+
+def test_class_weights_weigh_whole_faces_and_leave_soft_targets_as_they_are():
+    weights = torch.tensor([0.5, 10.0, 1.0])  # class 1 is rare
+    logits = torch.tensor([[2.0, -1.0, 0.0], [0.0, 1.0, 0.5]])
+    one_hot = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    # hard labels: the classic class-weighted cross-entropy, sum of w_y · CE / sum of w_y
+    expected = (0.5 * -torch.log_softmax(logits, 1)[0, 0] + 10.0 * -torch.log_softmax(logits, 1)[1, 1]) / 10.5
+    assert torch.allclose(soft_cross_entropy(logits, one_hot, face_weights_of(one_hot, weights)), expected)
+    # a soft target with one rare vote in ten: the face weighs a little more, its target stays mostly class 0
+    soft = torch.tensor([[0.9, 0.1, 0.0]])
+    assert torch.allclose(face_weights_of(soft, weights), torch.tensor([0.9 * 0.5 + 0.1 * 10.0]))
+    pulled = torch.zeros(1, 3, requires_grad=True)
+    soft_cross_entropy(pulled, soft, face_weights_of(soft, weights)).backward()
+    assert pulled.grad[0, 0] < 0 < pulled.grad[0, 1]  # still pushed towards class 0, not the rare class
+    assert face_weights_of(soft, None) is None
 
 
 def test_gpu_recipe_runs_a_few_steps_on_cpu(tiny_csv, tmp_path):
