@@ -34,6 +34,13 @@ FerplusOpt = Annotated[Optional[Path], typer.Option("--ferplus", help="fer2013ne
 
 
 DetectorOpt = Annotated[str, typer.Option(help="face detector: mtcnn (default) or haar; `ferkit detectors` lists them")]
+RuleOpt = Annotated[
+    str,
+    typer.Option(
+        help="balanced: the model's stored decision rule, every expression equally likely (fair to people acting); "
+        "as-trained: the plain softmax, with the training data's class mix"
+    ),
+]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

@@ -1,4 +1,4 @@
-"""`ferkit evaluate`, `inspect`, `plot-run` and `calibrate-judge`: how good a model is, and why."""
+"""`ferkit evaluate`, `inspect`, `plot-run`, `fit-rule` and `calibrate-judge`: how good a model is, and why."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ def evaluate_command(
     tta: Annotated[str, typer.Option(help="test-time augmentation: none, flip or tencrop")] = "none",
     ferplus: FerplusOpt = None,
     calibrate: Annotated[bool, typer.Option(help="temperature-scale, fitted on PublicTest only")] = False,
+    rule: Annotated[
+        str, typer.Option(help="as-trained (plain softmax, as published tables score) or balanced (the model's rule)")
+    ] = "as-trained",
     out: Annotated[Optional[Path], typer.Option(help="write the full report (PNGs, HTML, csv, json) here")] = None,  # noqa: UP045
     compare: Annotated[bool, typer.Option(help="score every MODELS argument on the same split, as a table")] = False,
     models_to_compare: Annotated[
@@ -37,7 +40,7 @@ def evaluate_command(
         raise _fail("several models given: add --compare to score them side by side")
     if not models:
         raise _fail("give --model MODEL, or --compare RUN_A RUN_B ...")
-    results = [evaluate(m, data, split=split, tta=tta, ferplus=ferplus, calibrate=calibrate) for m in models]
+    results = [evaluate(m, data, split=split, tta=tta, ferplus=ferplus, calibrate=calibrate, rule=rule) for m in models]
     if len(results) > 1:
         table = Table(title=f"{split}, TTA {tta}")
         for col in ("model", "accuracy", "macro-F1", "ECE", "faces"):
@@ -72,7 +75,10 @@ def _print_evaluation(m: dict) -> None:
         )
     console.print(table)
     temperature = f"   temperature {m['temperature']:.3f} (fitted on PublicTest)" if "temperature" in m else ""
-    console.print(f"accuracy {m['accuracy']:.4f}   macro-F1 {m['macro_f1']:.4f}   ECE {m['ece']:.4f}{temperature}")
+    console.print(
+        f"accuracy {m['accuracy']:.4f}   balanced accuracy {m['balanced_accuracy']:.4f}   "
+        f"macro-F1 {m['macro_f1']:.4f}   ECE {m['ece']:.4f}{temperature}   rule {m['rule']}"
+    )
 
 
 @command("inspect")
@@ -127,3 +133,41 @@ def calibrate_judge_command(
     for name, knots in judge.knots.items():
         console.print(f"{name:9s} " + "  ".join(f"{p:.3f}→{s:.0f}" for p, s in knots))
     console.print(f"written: {out}")
+
+
+@command("fit-rule")
+def fit_rule_command(
+    data: Annotated[Path, typer.Option(help="FER2013 with labelled Training and PublicTest, in any supported layout")],
+    out: Annotated[Path, typer.Option(help="the model with its decision rule (.onnx); may be the same file")],
+    model: Annotated[
+        str, typer.Option(help="an .onnx, or a shipped model: default (FER2013) or ferplus (FER+)")
+    ] = "default",
+    ferplus: FerplusOpt = None,
+) -> None:
+    """Store a balanced decision rule in the model: probabilities ÷ training prior^power, power fitted on PublicTest."""
+    from ferkit.evaluate.decision_fit import fit_decision_rule
+    from ferkit.infer.judge import METADATA_KEY as JUDGE_KEY
+    from ferkit.weights import resolve_model
+    from ferkit.weights.decision_rule import METADATA_KEY
+    from ferkit.weights.metadata import with_metadata
+    from ferkit.weights.onnx_classifier import OnnxClassifier
+
+    path = resolve_model(model)
+    rule, scores = fit_decision_rule(path, data, ferplus=ferplus)
+    table = Table(title=f"{path.name} on PublicTest, probabilities ÷ training prior^power")
+    for col in ("power", "accuracy", "balanced accuracy", "balanced log-loss"):
+        table.add_column(col, justify="right")
+    for s in scores:
+        mark = " ←" if s.power == rule.power else ""
+        table.add_row(
+            f"{s.power:.2f}{mark}", f"{s.accuracy:.4f}", f"{s.balanced_accuracy:.4f}", f"{s.balanced_log_loss:.4f}"
+        )
+    console.print(table)
+    had_judge = JUDGE_KEY in OnnxClassifier(path, rule="as-trained").metadata
+    with_metadata(path, out, METADATA_KEY, rule.to_json())
+    console.print(f"power {rule.power:.2f}; written: {out}")
+    if had_judge:
+        console.print(
+            "[yellow]its judge curves were fitted under the previous rule: refit them with "
+            f"ferkit calibrate-judge --model {out} --out {out}[/yellow]"
+        )

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ferkit.cli.common import DetectorOpt, _fail, command, console, err_console
+from ferkit.cli.common import DetectorOpt, RuleOpt, _fail, command, console, err_console
 from ferkit.errors import DataError
 
 
@@ -22,6 +22,7 @@ def predict_command(
         str, typer.Option(help="an .onnx, or a shipped model: default (FER2013) or ferplus (FER+)")
     ] = "default",
     tta: Annotated[str, typer.Option(help="none, or flip: also classify each mirrored face and average")] = "none",
+    rule: RuleOpt = "balanced",
     detector: DetectorOpt = "mtcnn",
     out: Annotated[Optional[Path], typer.Option(help="write annotated copies here")] = None,  # noqa: UP045
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON line per image or video frame")] = False,
@@ -81,7 +82,7 @@ def predict_command(
     tasks = [PhotoTask(f, names.name_for(f, ".annotated.jpg") if names else None) for f in photos]
     unreadable: list[Path] = []
     skipped = 0
-    for result in analyse_photos(tasks, model=model, detector=detector, tta=tta, jobs=jobs, redo=redo):
+    for result in analyse_photos(tasks, model=model, detector=detector, tta=tta, jobs=jobs, redo=redo, rule=rule):
         if result.error is not None:  # report it and go on: one bad file must not stop a batch
             err_console.print(f"[red]error:[/red] {escape(result.error)}", highlight=False)
             unreadable.append(result.path)
@@ -94,7 +95,7 @@ def predict_command(
     videos = [f for f in files if f.suffix.lower() in VIDEO_SUFFIXES]
     failed = False
     if webcam is not None or videos:
-        recognizer = Recognizer(model, detector, tta=tta)
+        recognizer = Recognizer(model, detector, tta=tta, rule=rule)
         if webcam is not None:
             failed = not _predict_video(recognizer, webcam, names, as_json, options)
         for file in videos:

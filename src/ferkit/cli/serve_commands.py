@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ferkit.cli.common import DetectorOpt, _fail, command, console
+from ferkit.cli.common import DetectorOpt, RuleOpt, _fail, command, console
 
 HostOption = Annotated[str, typer.Option(help="address to listen on; 0.0.0.0 lets the network (a phone) in")]
 PortOption = Annotated[int, typer.Option(help="port", min=1, max=65535)]
@@ -51,6 +51,7 @@ def serve_command(
     tta: Annotated[
         str, typer.Option(help="none, or flip: each face and its mirror averaged (the game then scores on the server)")
     ] = "none",
+    rule: RuleOpt = "balanced",
 ) -> None:
     """The REST API (POST /v1/predict, GET /healthz, docs at /docs); the game's page is served too."""
     from ferkit.infer.recognizer import TTA_CHOICES
@@ -58,7 +59,7 @@ def serve_command(
     if tta not in TTA_CHOICES:
         raise _fail(f"--tta must be one of {', '.join(TTA_CHOICES)}, not {tta!r}")
     upload_bytes = int(max_upload_mb * 1024 * 1024)
-    settings = _server_settings(model, detector, leaderboard, max_upload_bytes=upload_bytes, tta=tta)
+    settings = _server_settings(model, detector, leaderboard, max_upload_bytes=upload_bytes, tta=tta, rule=rule)
     _run_server_or_fail(settings, host=host, port=port)
 
 

@@ -29,3 +29,23 @@ def split_with_labels(faces: FaceSet, split: str, class_names: tuple[str, ...]) 
         f"the model predicts {len(class_names)} classes {class_names}; the data has FER2013's 7 "
         "or FER+'s 8: this checkpoint was trained on another label set"
     )
+
+
+def training_prior(faces: FaceSet, class_names: tuple[str, ...]) -> np.ndarray:
+    """The class mix a model of `class_names` was trained on: the mean training target, summing to 1.
+
+    FER2013's label frequencies; for FER+ the mean vote distribution of the Training faces kept (those
+    with a majority emotion), which is what a model trained on those distributions learns as its prior.
+    """
+    from ferkit.data.ferplus import ferplus_distribution
+    from ferkit.labels import TRAIN_SPLIT
+
+    if class_names == FERPLUS_EMOTIONS:
+        if faces.votes is None:
+            raise DatasetUnsuitable("this model predicts the 8 FER+ classes: pass --ferplus fer2013new.csv")
+        votes = faces.split(TRAIN_SPLIT).votes
+        prior = ferplus_distribution(votes)[ferplus_majority(votes) >= 0].mean(axis=0)
+    else:
+        _, labels = split_with_labels(faces, TRAIN_SPLIT, class_names)
+        prior = np.bincount(labels, minlength=len(class_names)).astype(np.float64)
+    return prior / prior.sum()

@@ -74,6 +74,8 @@ def summary_metrics(y_true: np.ndarray, probs: np.ndarray, names: tuple[str, ...
         "n": len(y_true),
         "accuracy": float((y_pred == y_true).mean()) if len(y_true) else 0.0,
         "macro_f1": float(np.mean([c.f1 for c in classes])),
+        # mean recall: the accuracy if every class were equally common (a game's or posed photos' mix)
+        "balanced_accuracy": float(np.mean([c.recall for c in classes if c.support])) if len(y_true) else 0.0,
         "per_class": {
             c.name: {
                 "precision": c.precision,

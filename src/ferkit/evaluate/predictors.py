@@ -46,12 +46,17 @@ class OnnxPredictor(OnnxClassifier):
 
     @property
     def description(self) -> str:
-        return f"{self.path} (ONNX)"
+        rule = ", balanced decision rule" if self.rule == "balanced" else ""
+        return f"{self.path} (ONNX{rule})"
 
 
-def load_predictor(model: str | Path) -> Predictor:
-    """A .pt checkpoint, a run directory (its best.pt), an .onnx file, or 'default' (the shipped model)."""
+def load_predictor(model: str | Path, rule: str = "as-trained") -> Predictor:
+    """A .pt checkpoint, a run directory (its best.pt), an .onnx file, or a shipped model's name.
+
+    `rule`: "as-trained" (the plain softmax, how the published tables score) or "balanced" (the decision
+    rule an ONNX model carries; weights/decision_rule.py). Checkpoints carry no rule.
+    """
     path = resolve_model(model)
     if path.suffix.lower() == ".onnx":
-        return OnnxPredictor(path)
+        return OnnxPredictor(path, rule=rule)
     return CheckpointPredictor(path)

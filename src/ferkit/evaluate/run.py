@@ -39,10 +39,11 @@ def evaluate(
     tta: str = "none",
     ferplus: str | Path | None = None,
     calibrate: bool = False,
+    rule: str = "as-trained",
 ) -> Evaluation:
     """Score `model` on `split`; with `calibrate`, a temperature fitted on PublicTest rescales the probabilities."""
     split = split_name(split)
-    predictor = load_predictor(model)
+    predictor = load_predictor(model, rule)  # as-trained: how published tables score; balanced: the stored rule
     dataset = load_faces(data, ferplus=ferplus)
     faces, labels = split_with_labels(dataset, split, predictor.class_names)
     probs = predict_with_tta(predictor, faces, tta)
@@ -58,5 +59,5 @@ def evaluate(
         }
         probs = apply_temperature(probs, temperature)
     metrics = summary_metrics(labels, probs, predictor.class_names)
-    metrics.update(split=split, model=predictor.description, tta=tta, data=str(data), **extra)
+    metrics.update(split=split, model=predictor.description, tta=tta, rule=rule, data=str(data), **extra)
     return Evaluation(metrics, faces, labels, probs, predictor.class_names)

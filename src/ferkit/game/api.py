@@ -46,6 +46,8 @@ class Health(BaseModel):
     classes: list[str]
     judge: bool  # whether the model carries judge curves (fair round scores) or scores are raw
     tta: str = "none"  # "flip": each face is classified with its mirror and the two averaged
+    # "balanced": probabilities moved to an even mix of expressions by the model's decision rule
+    rule: str = "as-trained"
 
 
 def get_recognizer(request: Request) -> Recognizer:
@@ -72,7 +74,12 @@ def healthz(recognizer: RecognizerDep) -> Health:
     judged = recognizer.judge is not None
     tta = getattr(recognizer, "tta", "none")  # a Recognizer stand-in may have none
     return Health(
-        status="ok", model=recognizer_name(recognizer), classes=list(recognizer.class_names), judge=judged, tta=tta
+        status="ok",
+        model=recognizer_name(recognizer),
+        classes=list(recognizer.class_names),
+        judge=judged,
+        tta=tta,
+        rule=getattr(getattr(recognizer, "classifier", None), "rule", "as-trained"),
     )
 
 

@@ -53,6 +53,8 @@ def vision_config(recognizer: Recognizer, settings: ServerSettings) -> dict:
         "model": {
             "url": "/models/classifier.onnx",
             "class_names": list(recognizer.class_names),
+            # the decision rule (weights/decision_rule.py): added to the logits before the softmax, as the server does
+            "logit_offsets": [float(v) for v in _logit_offsets(recognizer)],
             "judge": None if recognizer.judge is None else {k: list(v) for k, v in recognizer.judge.knots.items()},
         },
         "rules": {"hold_frames": HOLD_FRAMES, "difficulty": DIFFICULTY, "nailed_bonus": NAILED_IT_BONUS},
@@ -87,6 +89,12 @@ def vision_config(recognizer: Recognizer, settings: ServerSettings) -> dict:
             "nets": {name: f"/models/mtcnn/{name}.onnx" for name in MTCNN_NETS},
         }
     return config
+
+
+def _logit_offsets(recognizer: Recognizer) -> list[float]:
+    classifier = getattr(recognizer, "classifier", None)  # a Recognizer stand-in may have none
+    offsets = getattr(classifier, "logit_offsets", None)
+    return [0.0] * len(recognizer.class_names) if offsets is None else list(offsets)
 
 
 @router.get("/api/vision", tags=["game"])

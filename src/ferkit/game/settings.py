@@ -14,6 +14,9 @@ class ServerSettings:
     model: str = "default"  # a shipped model (default, ferplus) or a path to another ferkit ONNX export
     detector: str = "mtcnn"  # a name in ferkit.vision.DETECTORS
     tta: str = "none"  # "flip": REST answers average each face and its mirror (the game then scores on the server)
+    # "balanced": the model's stored decision rule (weights/decision_rule.py; its judge curves were fitted
+    # under it); "as-trained": the plain softmax
+    rule: str = "balanced"
     leaderboard_path: Path | None = None  # None: best-actor.sqlite3 in the user's data directory
     rounds: int = 5
     countdown_seconds: float = 3.0

@@ -57,9 +57,9 @@ def analyse_photo(recognizer: Recognizer, task: PhotoTask) -> PhotoResult:
     return PhotoResult(task.path, [f.to_dict() for f in faces], annotated=task.annotated)
 
 
-def _start_worker(model: str, detector: str, tta: str) -> None:
+def _start_worker(model: str, detector: str, tta: str, rule: str) -> None:
     global _worker
-    _worker = Recognizer(model, detector, tta=tta)
+    _worker = Recognizer(model, detector, tta=tta, rule=rule)
 
 
 def _run_in_worker(task: PhotoTask) -> PhotoResult:
@@ -75,15 +75,16 @@ def analyse_photos(
     tta: str = "none",
     jobs: int = 1,
     redo: bool = False,
+    rule: str = "balanced",
 ) -> Iterator[PhotoResult]:
     """Results in the order of `tasks`; `jobs` processes (1: this one); done photos skipped unless `redo`."""
     todo = [t for t in tasks if redo or not already_done(t)]
     done = {t.path for t in tasks} - {t.path for t in todo}
     if jobs <= 1:
-        recognizer = Recognizer(model, detector, tta=tta)
+        recognizer = Recognizer(model, detector, tta=tta, rule=rule)
         results: Iterator[PhotoResult] = (analyse_photo(recognizer, t) for t in todo)
     else:
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(model, detector, tta))
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(model, detector, tta, rule))
         results = _closing(pool, pool.map(_run_in_worker, todo, chunksize=4))
     by_order = iter(results)
     for task in tasks:

@@ -12,6 +12,7 @@ from ferkit.infer.judge import METADATA_KEY, JudgeCalibration, fit_judge
 from ferkit.infer.recognizer import Recognizer
 from ferkit.labels import SELECT_SPLIT
 from ferkit.vision.webcam import frame_probabilities
+from ferkit.weights.metadata import with_metadata
 
 
 def fit_on_webcam_frames(
@@ -52,14 +53,4 @@ def fit_on_webcam_frames(
 
 def write_judge(model: str | Path, out: str | Path, judge: JudgeCalibration) -> Path:
     """A copy of the ONNX model (weights untouched) with the curves in its metadata."""
-    import onnx
-
-    proto = onnx.load(str(model))
-    for prop in list(proto.metadata_props):
-        if prop.key == METADATA_KEY:
-            proto.metadata_props.remove(prop)
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, judge.to_json()
-    out = Path(out)
-    onnx.save(proto, str(out))
-    return out
+    return with_metadata(model, out, METADATA_KEY, judge.to_json())

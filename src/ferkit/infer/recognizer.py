@@ -56,11 +56,12 @@ class Recognizer:
         *,
         level_eyes: bool = False,
         tta: str = "none",
+        rule: str = "balanced",
     ) -> None:
         if tta not in TTA_CHOICES:
             raise BadInput(f"tta must be one of {', '.join(TTA_CHOICES)}, not {tta!r}")
         self.tta = tta
-        self.classifier = OnnxClassifier(resolve_model(model))
+        self.classifier = OnnxClassifier(resolve_model(model), rule=rule)  # weights/decision_rule.py
         self.class_names = self.classifier.class_names
         # the model's own judge curves (ferkit calibrate-judge), or None: raw probabilities then
         raw_judge = self.classifier.metadata.get(METADATA_KEY)

@@ -11,6 +11,8 @@ import onnxruntime as ort
 from ferkit.errors import ModelError
 from ferkit.face_size import FACE_SHAPE
 from ferkit.onnx_sessions import cpu_session
+from ferkit.weights.decision_rule import METADATA_KEY as RULE_KEY
+from ferkit.weights.decision_rule import RULES, PriorShift
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -30,9 +32,13 @@ class OnnxClassifier:
 
     Checked at load, so that a server never says it is healthy and then fails every request: one input of
     N×1×48×48, class names as a JSON list of distinct strings, and one output row of that many scores.
+    `rule`: "balanced" applies the decision rule the model carries (if any; weights/decision_rule.py),
+    "as-trained" gives the plain softmax.
     """
 
-    def __init__(self, path: str | Path, *, batch_size: int = 512) -> None:
+    def __init__(self, path: str | Path, *, batch_size: int = 512, rule: str = "balanced") -> None:
+        if rule not in RULES:
+            raise ModelError(f"rule must be one of {', '.join(RULES)}, not {rule!r}")
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelFileError(f"{path}: no such model file")
@@ -46,6 +52,25 @@ class OnnxClassifier:
         self.input_name = self._checked_input()
         self.batch_size = batch_size
         self._check_output()
+        self.decision_rule = self._stored_rule()
+        # added to the logits before the softmax: zeros for "as-trained" or a model without a stored rule
+        self.logit_offsets = (
+            self.decision_rule.logit_offsets(self.class_names)
+            if self.decision_rule is not None and rule == "balanced"
+            else np.zeros(len(self.class_names), np.float32)
+        )
+        self.rule = rule if self.decision_rule is not None else "as-trained"
+
+    def _stored_rule(self) -> PriorShift | None:
+        raw = self.metadata.get(RULE_KEY)
+        if not raw:
+            return None
+        try:
+            rule = PriorShift.from_json(raw)
+            rule.logit_offsets(self.class_names)  # names the same classes as the model
+            return rule
+        except ModelError as e:
+            raise ModelFileError(f"{self.path}: {e}") from None
 
     def _checked_input(self) -> str:
         inputs = self.session.get_inputs()
@@ -77,6 +102,7 @@ class OnnxClassifier:
         out = [
             softmax(
                 self.session.run(None, {self.input_name: faces[i : i + self.batch_size, None].astype(np.float32)})[0]
+                + self.logit_offsets
             )
             for i in range(0, len(faces), self.batch_size)
         ]

@@ -205,6 +205,7 @@ export class Recognizer {
     this.ort = ort;
     this.vision = vision;
     this.classNames = vision.model.class_names;
+    this.logitOffsets = vision.model.logit_offsets || this.classNames.map(() => 0);
     this.detector = new MtcnnDetector(ort, sessions, vision.detector);
     this.classifier = sessions.classifier;
   }
@@ -219,7 +220,8 @@ export class Recognizer {
     const logits = (await this.classifier.run(feeds))[this.classifier.outputNames[0]].data;
     const n = this.classNames.length;
     return boxes.map((box, k) => {
-      const row = Array.from(logits.slice(k * n, (k + 1) * n));
+      // the model's decision rule, as the server applies it (ferkit/weights/decision_rule.py)
+      const row = Array.from(logits.slice(k * n, (k + 1) * n), (v, i) => v + this.logitOffsets[i]);
       const peak = Math.max(...row);
       const exps = row.map((v) => Math.exp(v - peak));
       const total = exps.reduce((a, b) => a + b, 0);
