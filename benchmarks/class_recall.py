@@ -4,8 +4,9 @@ For each model, on PublicTest (never PrivateTest unless asked): accuracy, balanc
 recall and one-vs-rest AUC per FER2013 class, on (1) FER2013's labels and (2) the faces whose 10 FER+
 annotators agree strongly (≥ 7 votes) — the clearest, most posed-like faces the data has. A FER+ model
 (8 classes) is read in FER2013's 7 (contempt left out, the rest renormalised), so models of both label
-spaces compare on the same faces. `--prior-power t` also shows each model with its probabilities divided by
-the Training class frequencies to the power t (t > 0 favours rare classes; a post-hoc decision rule).
+spaces compare on the same faces. Each model is read as trained (plain softmax) and, when it carries one,
+with its balanced decision rule (`ferkit fit-rule`); `--prior-power t` also shows it with its probabilities
+divided by its own training prior (FER2013's class frequencies, or FER+'s mean vote) to the power t.
 Usage: python benchmarks/class_recall.py MODEL [MODEL ...] [--split PublicTest] [--prior-power 0.5 ...]
 """
 
@@ -16,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ferkit.data import load_faces
+from ferkit.data import load_faces, training_prior
 from ferkit.evaluate.predictors import load_predictor
-from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, FERPLUS_TO_FER2013, TRAIN_SPLIT
+from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, FERPLUS_TO_FER2013
+from ferkit.weights.decision_rule import shifted
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -69,8 +71,6 @@ def main() -> None:
     parser.add_argument("--prior-power", type=float, nargs="*", default=[])
     args = parser.parse_args()
     dataset = load_faces(args.data, ferplus=args.ferplus)
-    counts = np.bincount(dataset.split(TRAIN_SPLIT).labels.astype(int), minlength=len(EMOTIONS))
-    prior = counts / counts.sum()
     part = dataset.split(args.split)
     faces, labels = np.asarray(part.faces), part.labels.astype(int)
     top = part.votes[:, :8].argmax(1)
@@ -82,15 +82,19 @@ def main() -> None:
     )
     print(f"{'model / faces':44s} {'acc':>6s} {'bal.':>6s}  " + " ".join(f"{n[:5]:>5s}" for n in EMOTIONS))
     for model in args.models:
-        predictor = load_predictor(model)
-        probabilities = in_fer2013_classes(predictor.predict_proba(faces), tuple(predictor.class_names))
-        for power in [0.0, *args.prior_power]:
-            adjusted = probabilities / prior**power
-            adjusted /= adjusted.sum(1, keepdims=True)
-            tag = f" ÷ prior^{power:g}" if power else ""
-            row(f"{model}{tag}, FER2013 labels", adjusted, labels, with_auc=not power)
-            row(f"{model}{tag}, FER+ clear faces", adjusted[clear], clear_labels[clear], with_auc=False)
-
+        predictor = load_predictor(model)  # as trained
+        names = tuple(predictor.class_names)
+        raw = predictor.predict_proba(faces)
+        prior = training_prior(dataset, names)
+        views = [("", raw)]
+        stored = getattr(predictor, "decision_rule", None)
+        if stored is not None:
+            views.append((f" balanced (power {stored.power:g})", shifted(raw, stored.logit_offsets(names))))
+        views += [(f" ÷ prior^{t:g}", shifted(raw, -t * np.log(prior))) for t in args.prior_power]
+        for tag, probabilities in views:
+            mapped = in_fer2013_classes(probabilities, names)
+            row(f"{model}{tag}, FER2013 labels", mapped, labels, with_auc=not tag)
+            row(f"{model}{tag}, FER+ clear faces", mapped[clear], clear_labels[clear], with_auc=False)
 
 if __name__ == "__main__":
     main()

@@ -25,7 +25,7 @@ class Face(BaseModel):
     box: Box
     detection_score: float
     label: str
-    probabilities: dict[str, float]  # the model's raw probabilities
+    probabilities: dict[str, float]  # the model's probabilities, under the server's decision rule (/healthz "rule")
     # how well each expression is acted, 0-100, through the model's judge curves (what a Best Actor round
     # would award if the pose were held); null when the model has none
     acting_scores: dict[str, int] | None = None

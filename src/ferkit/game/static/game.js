@@ -296,7 +296,7 @@ function drawFrame(frame) {
     li.classList.toggle("target-row", li.dataset.expression === currentTarget);
   }
   say($("frame-message"), frame.message, frame.status);
-  // during a round: the frame's acting score (the judge's curve) beside the raw probability
+  // during a round: the frame's acting score (the judge's curve) beside the model's probability
   const scored = frame.target_score !== undefined;
   $("acting").hidden = !scored;
   if (scored) {
