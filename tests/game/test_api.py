@@ -38,6 +38,7 @@ def test_healthz_and_openapi(real_client):
         "classes": ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"],
         "judge": True,  # the shipped model carries its judge curves
         "tta": "none",
+        "rule": "balanced",  # the shipped model's decision rule: every expression equally likely
     }
     spec = real_client.get("/openapi.json").json()
     assert "/v1/predict" in spec["paths"] and "/healthz" in spec["paths"]
