@@ -96,5 +96,6 @@ def main() -> None:
             row(f"{model}{tag}, FER2013 labels", mapped, labels, with_auc=not tag)
             row(f"{model}{tag}, FER+ clear faces", mapped[clear], clear_labels[clear], with_auc=False)
 
+
 if __name__ == "__main__":
     main()
