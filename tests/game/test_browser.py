@@ -119,7 +119,9 @@ def test_a_whole_game_scores_the_acted_face_and_keeps_the_name_as_text(
     seed, targets = seed_with_happy(3)
     timing = ["--countdown-seconds", "0.6", "--capture-seconds", "1"]
     board = ["--leaderboard", str(tmp_path / "lb.sqlite3")]
-    with running_ferkit_play("--seed", str(seed), "--inference", inference, *timing, *board) as url:
+    # `ferkit play` judges with ferplus by default; this game's seeded targets are the FER2013 model's names
+    model = ["--model", "default"]
+    with running_ferkit_play("--seed", str(seed), "--inference", inference, *timing, *board, *model) as url:
         page = new_page(browser, viewport={"width": 900, "height": 1000})
         rounds = round_replies(page)
         page.goto(url)

@@ -135,7 +135,7 @@ def test_a_forged_client_claiming_100_every_round_gets_the_servers_scores(client
         ({"frames": "box"}, "box y must be a whole number"),
     ],
 )
-def test_malformed_claims_are_answered_with_the_reason(client, frame_and_box, claim, text):
+def test_malformed_claims_are_answered_with_the_reason(client, recognizer, frame_and_box, claim, text):
     if claim.get("frames") == "box":
         claim = {"frames": [picture(*frame_and_box) | {"box": {"x": 1}}] * 3}
     with client.websocket_connect("/ws/play") as ws:
@@ -146,7 +146,8 @@ def test_malformed_claims_are_answered_with_the_reason(client, frame_and_box, cl
         assert reply["type"] == "error" and reply["code"] == "bad_claim" and text in reply["message"], reply
         # the round is still open: an honest claim goes through
         frame, box = frame_and_box
-        ws.send_json({"type": "claim", "round": 0, "score": 80, "frames": [picture(frame, box)] * 3})
+        honest = server_score(recognizer, frame, box, "happy")
+        ws.send_json({"type": "claim", "round": 0, "score": honest, "frames": [picture(frame, box)] * 3})
         assert ws.receive_json()["type"] == "round"
 
 

@@ -34,6 +34,7 @@ FerplusOpt = Annotated[Optional[Path], typer.Option("--ferplus", help="fer2013ne
 
 
 DetectorOpt = Annotated[str, typer.Option(help="face detector: mtcnn (default) or haar; `ferkit detectors` lists them")]
+ModelOpt = Annotated[str, typer.Option(help="an .onnx, or a shipped model: default (FER2013) or ferplus (FER+)")]
 RuleOpt = Annotated[
     str,
     typer.Option(

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ferkit.cli.common import FerplusOpt, _fail, command, console
+from ferkit.cli.common import FerplusOpt, ModelOpt, _fail, command, console
 
 
 @command("evaluate")
@@ -107,9 +107,7 @@ def plot_run_command(run_dir: Annotated[Path, typer.Argument(help="a training ru
 def calibrate_judge_command(
     data: Annotated[Path, typer.Option(help="FER2013 with labelled PublicTest, in any supported layout")],
     out: Annotated[Path, typer.Option(help="the model with its judge curves (.onnx); may be the same file")],
-    model: Annotated[
-        str, typer.Option(help="an .onnx, or a shipped model: default (FER2013) or ferplus (FER+)")
-    ] = "default",
+    model: ModelOpt = "default",
     limit: Annotated[Optional[int], typer.Option(help="fit on this many PublicTest faces (default: all)")] = None,  # noqa: UP045
     ferplus: FerplusOpt = None,
 ) -> None:
@@ -139,9 +137,7 @@ def calibrate_judge_command(
 def fit_rule_command(
     data: Annotated[Path, typer.Option(help="FER2013 with labelled Training and PublicTest, in any supported layout")],
     out: Annotated[Path, typer.Option(help="the model with its decision rule (.onnx); may be the same file")],
-    model: Annotated[
-        str, typer.Option(help="an .onnx, or a shipped model: default (FER2013) or ferplus (FER+)")
-    ] = "default",
+    model: ModelOpt = "default",
     ferplus: FerplusOpt = None,
 ) -> None:
     """Store a balanced decision rule in the model: probabilities ÷ training prior^power, power fitted on PublicTest."""

@@ -11,16 +11,14 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ferkit.cli.common import DetectorOpt, RuleOpt, _fail, command, console, err_console
+from ferkit.cli.common import DetectorOpt, ModelOpt, RuleOpt, _fail, command, console, err_console
 from ferkit.errors import DataError
 
 
 @command("predict")
 def predict_command(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="images, videos, or folders of them")] = None,  # noqa: UP045
-    model: Annotated[
-        str, typer.Option(help="an .onnx, or a shipped model: default (FER2013) or ferplus (FER+)")
-    ] = "default",
+    model: ModelOpt = "default",
     tta: Annotated[str, typer.Option(help="none, or flip: also classify each mirrored face and average")] = "none",
     rule: RuleOpt = "balanced",
     detector: DetectorOpt = "mtcnn",

@@ -9,11 +9,10 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ferkit.cli.common import DetectorOpt, RuleOpt, _fail, command, console
+from ferkit.cli.common import DetectorOpt, ModelOpt, RuleOpt, _fail, command, console
 
 HostOption = Annotated[str, typer.Option(help="address to listen on; 0.0.0.0 lets the network (a phone) in")]
 PortOption = Annotated[int, typer.Option(help="port", min=1, max=65535)]
-ModelOption = Annotated[str, typer.Option(help="an .onnx, or a shipped model: default (FER2013) or ferplus (FER+)")]
 LeaderboardOption = Annotated[Optional[Path], typer.Option(help="SQLite file for the game's scores")]  # noqa: UP045
 
 
@@ -44,7 +43,7 @@ def _run_server_or_fail(settings, **options) -> None:
 def serve_command(
     host: HostOption = "127.0.0.1",
     port: PortOption = 8000,
-    model: ModelOption = "default",
+    model: ModelOpt = "default",
     detector: DetectorOpt = "mtcnn",
     leaderboard: LeaderboardOption = None,
     max_upload_mb: Annotated[float, typer.Option(help="largest photo accepted by POST /v1/predict")] = 10.0,
@@ -68,7 +67,7 @@ def play_command(
     host: HostOption = "127.0.0.1",
     port: PortOption = 8000,
     # the FER+ model is the more even judge (README "Fair scoring": medians 63-78 vs 40-73 on PrivateTest frames)
-    model: ModelOption = "ferplus",
+    model: ModelOpt = "ferplus",
     detector: DetectorOpt = "mtcnn",
     leaderboard: LeaderboardOption = None,
     rounds: Annotated[int, typer.Option(help="rounds in a game")] = 5,
