@@ -79,3 +79,31 @@ def test_greedy_selection_keeps_only_members_that_help_on_publictest():
     fixes_last = np.array([[0.3, 0.4, 0.3], [0.4, 0.3, 0.3], [0.4, 0.3, 0.3], [2.0, 0.0, 0.0]])
     assert greedy_members([wrong, good], labels) == [1]
     assert greedy_members([good, wrong, fixes_last], labels) == [0, 2]
+
+
+def test_ferplus_members_are_chosen_on_the_ferplus_majority_votes(tmp_path):
+    from tests.data.test_ferplus_and_summary import write_votes
+
+    faces = tiny_faces(n_select=48, n_report=16)
+    csv_path = write_fer2013_csv(tmp_path / "fer2013.csv", faces)
+    votes = np.zeros((len(faces), 10), int)
+    ferplus_of = {0: 4, 1: 5, 2: 6, 3: 1, 4: 3, 5: 2, 6: 0}  # FER2013 class -> FER+ column
+    for i, label in enumerate(faces.labels):
+        votes[i, ferplus_of[int(label)]] = 9
+        votes[i, 7] = 1
+    votes_csv = write_votes(tmp_path / "fer2013new.csv", faces.split_codes, votes)
+    runs = []
+    for seed in (0, 1):
+        cfg = tiny_run_config(csv_path, tmp_path / f"m{seed}", epochs=1, lr=0.02, augment="none", amp="off")
+        train(cfg.override(seed=seed, labels="ferplus", ferplus=str(votes_csv)))
+        runs.append(tmp_path / f"m{seed}")
+    out = tmp_path / "ferplus-ensemble.onnx"
+    args = ["ensemble", *map(str, runs), "--data", str(csv_path), "--out", str(out)]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2 and "FER+" in refused.output, refused.output
+    result = runner.invoke(app, [*args, "--ferplus", str(votes_csv)])
+    assert result.exit_code == 0, result.output
+    classifier = OnnxClassifier(out)
+    assert classifier.class_names[7] == "contempt"
+    ev = evaluate(out, csv_path, split="PublicTest", ferplus=votes_csv)
+    assert abs(ev.metrics["accuracy"] - float(classifier.metadata["publictest_accuracy"])) < 1e-4  # stored to 4 places

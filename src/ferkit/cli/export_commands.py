@@ -58,11 +58,12 @@ def ensemble_command(
     greedy: Annotated[
         bool, typer.Option("--greedy", help="keep only the members that raise PublicTest accuracy (forward selection)")
     ] = False,
+    ferplus: FerplusOpt = None,
 ) -> None:
     """Export several checkpoints as one ONNX model averaging their probabilities; loads like any model."""
     from ferkit.export.ensemble import export_ensemble
 
-    report, metadata = export_ensemble(members, out, data, greedy=greedy)
+    report, metadata = export_ensemble(members, out, data, greedy=greedy, ferplus=ferplus)
     table = Table(title=f"{report.path}: {metadata['model_name']} ({report.size_bytes / 1e6:.1f} MB)")
     for col in ("member", "model", "epoch", "TTA", "PublicTest"):
         table.add_column(col, justify="left" if col in ("member", "model", "TTA") else "right")

@@ -103,13 +103,22 @@ def _resolve(member: str | Path) -> Path:
 
 
 def export_ensemble(
-    members: list[str | Path], out: str | Path, data: str | Path, *, greedy: bool = False, tolerance: float = 1e-4
+    members: list[str | Path],
+    out: str | Path,
+    data: str | Path,
+    *,
+    greedy: bool = False,
+    tolerance: float = 1e-4,
+    ferplus: str | Path | None = None,
 ) -> tuple[ExportReport, dict[str, Any]]:
-    """Write the ensemble ONNX and return (the parity report, the metadata it carries)."""
+    """Write the ensemble ONNX and return (the parity report, the metadata it carries).
+
+    Members trained on FER+ classes are chosen on FER+ Valid's majority votes (`ferplus`: fer2013new.csv).
+    """
     if len(members) < 2:
         raise BadInput("an ensemble needs at least two members")
     paths = [_resolve(m) for m in members]
-    dataset = load_faces(data)
+    dataset = load_faces(data, ferplus=ferplus)
     first_state, _ = float_model(paths[0])
     class_names = tuple(first_state["class_names"])
     faces, labels = split_with_labels(dataset, SELECT_SPLIT, class_names)
