@@ -21,6 +21,7 @@ def scripted_frame(faces: int, happy: float, size: tuple[int, int] = (64, 48)) -
 class ScriptedRecognizer:
     class_names = EMOTIONS
     judge = None  # no judge curves: rounds score the raw probability
+    identity = "scripted recognizer"  # what the leaderboard records as the judge
 
     def detect(self, image: np.ndarray, *, max_faces=None, stop=None, min_size=None) -> list[FaceBox]:
         return [FaceBox(4 * k, 4, 8, 8, 0.99) for k in range(int(image[0, 0, 0]))]

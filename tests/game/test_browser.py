@@ -160,6 +160,7 @@ def test_a_whole_game_scores_the_acted_face_and_keeps_the_name_as_text(
         assert page.query_selector_all("#board-games img") == []
         page.select_option("#board-expression", "happy")
         assert HOSTILE_NAME in page.inner_text("#board-expression-table")
+        assert page.inner_text("#board-judge").startswith("Games judged by default.onnx sha256:")
         page.screenshot(path=artifacts / "game-leaderboard.png")
         assert page.dialogs == []
     browser.close()

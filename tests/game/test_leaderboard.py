@@ -31,6 +31,35 @@ def test_top_games_and_rounds(tmp_path):
         board.top_rounds("joy")
 
 
+def test_games_are_ranked_only_among_those_of_the_same_judge(tmp_path):
+    path = tmp_path / "lb.sqlite3"
+    lenient = Leaderboard(path, judge="ferplus.onnx sha256:aaa")
+    strict = Leaderboard(path, judge="default.onnx sha256:b")
+    lenient.record_game("ada", [RoundRecord("happy", 95)], 95)
+    first = strict.save_game("bob", [RoundRecord("happy", 60)], 60)
+    assert first.rank == 1  # not behind a game another model judged
+    assert [g["player"] for g in strict.top_games()] == ["bob"]
+    assert [r["player"] for r in lenient.top_rounds("happy")] == ["ada"]
+    assert strict.snapshot()["judge"] == "default.onnx sha256:b" and lenient.count_games() == 2
+
+
+def test_a_database_from_before_judges_were_recorded_is_upgraded_and_keeps_its_games(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.executescript(
+            "CREATE TABLE games (id INTEGER PRIMARY KEY AUTOINCREMENT, player TEXT NOT NULL, total INTEGER NOT NULL,"
+            " rounds INTEGER NOT NULL, played_at REAL NOT NULL);"
+            "CREATE TABLE rounds (game_id INTEGER NOT NULL REFERENCES games(id) ON DELETE CASCADE, round INTEGER NOT"
+            " NULL, target TEXT NOT NULL, score INTEGER NOT NULL, PRIMARY KEY (game_id, round));"
+            "INSERT INTO games (player, total, rounds, played_at) VALUES ('old', 80, 1, 1.0);"
+            "INSERT INTO rounds VALUES (1, 0, 'sad', 80);"
+        )
+    board = Leaderboard(path, judge="default.onnx sha256:b")
+    board.record_game("new", [RoundRecord("sad", 50)], 50)
+    assert [g["player"] for g in board.top_games()] == ["new"]  # an unknown judge's game is not ranked with these
+    assert [g["player"] for g in Leaderboard(path).top_games()] == ["old"] and board.count_games() == 2
+
+
 def test_database_is_in_wal_mode(tmp_path):
     Leaderboard(tmp_path / "lb.sqlite3")
     with sqlite3.connect(tmp_path / "lb.sqlite3") as db:
@@ -88,13 +117,15 @@ def locked(path):
 
 
 def test_a_game_that_cannot_be_written_is_kept_and_written_later(tmp_path):
-    board = Leaderboard(tmp_path / "lb.sqlite3", busy_timeout_s=0.05, retry_pauses_s=(0.01, 0.02))
+    judge = "m.onnx sha256:1"
+    board = Leaderboard(tmp_path / "lb.sqlite3", judge=judge, busy_timeout_s=0.05, retry_pauses_s=(0.01, 0.02))
     with locked(board.path):
         kept = board.save_game("Ada", [RoundRecord("happy", 80)], 80)
     assert not kept.saved and kept.rank is None
     assert board.pending_games()[0]["player"] == "Ada" and board.count_games() == 0
+    assert board.pending_games()[0]["judge"] == judge  # written later under the judge that scored it
     # a fresh server process (another Leaderboard on the same file) writes it with its next game
-    later = Leaderboard(tmp_path / "lb.sqlite3").save_game("Grace", [RoundRecord("sad", 50)], 50)
+    later = Leaderboard(tmp_path / "lb.sqlite3", judge=judge).save_game("Grace", [RoundRecord("sad", 50)], 50)
     assert later.saved and later.rank == 2
     assert board.count_games() == 2 and board.pending_games() == []
     assert [g["player"] for g in board.top_games()] == ["Ada", "Grace"]

@@ -65,6 +65,7 @@ def test_a_whole_game_is_scored_and_recorded(client):
         assert over["type"] == "over" and over["total"] == 90 + round1["score"] + 10 and over["rank"] == 1
     board = client.get("/api/leaderboard").json()
     assert board["games"][0]["player"] == "<b>Ada</b>" and board["by_expression"]["happy"][0]["score"] == 90
+    assert board["judge"] == "scripted recognizer"
 
 
 def test_frames_outside_a_round_are_analysed_but_not_scored(client):

@@ -55,7 +55,7 @@ def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer
             "the page runs only MTCNN itself; with the %s detector the server scores every frame", settings.detector
         )
     app.state.players = 0  # open game sockets (play.py keeps the count; one event loop, so no lock)
-    app.state.leaderboard = Leaderboard(settings.leaderboard_path)
+    app.state.leaderboard = Leaderboard(settings.leaderboard_path, judge=app.state.recognizer.identity)
     app.include_router(api.router)
     app.include_router(play.router)
     app.include_router(on_device.router)  # before the /static mount: it serves the gzipped WebAssembly

@@ -1,4 +1,8 @@
-"""The leaderboard: finished games in SQLite (WAL, so several servers can share one file safely)."""
+"""The leaderboard: finished games in SQLite (WAL, so several servers can share one file safely).
+
+Every game records which judge scored it (the model file's name and content hash, and its decision rule):
+two models score the same face differently, so a leaderboard ranks only the games of its own judge.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,8 @@ CREATE TABLE IF NOT EXISTS games (
     player TEXT NOT NULL,
     total INTEGER NOT NULL,
     rounds INTEGER NOT NULL,
-    played_at REAL NOT NULL
+    played_at REAL NOT NULL,
+    judge TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS rounds (
     game_id INTEGER NOT NULL REFERENCES games(id) ON DELETE CASCADE,
@@ -32,9 +37,11 @@ CREATE TABLE IF NOT EXISTS rounds (
     score INTEGER NOT NULL,
     PRIMARY KEY (game_id, round)
 );
-CREATE INDEX IF NOT EXISTS games_by_total ON games(total DESC, played_at);
 CREATE INDEX IF NOT EXISTS rounds_by_target ON rounds(target, score DESC);
 """
+# after any column the database may lack (a file made before games had a judge)
+INDEXES = "CREATE INDEX IF NOT EXISTS games_by_judge ON games(judge, played_at);"
+UNKNOWN_JUDGE = ""  # games written before the judge was recorded: kept, never ranked with a known judge's
 
 
 @dataclass(frozen=True)
@@ -72,9 +79,15 @@ class Leaderboard:
     """One connection per call, so the object is safe to share between threads and processes."""
 
     def __init__(
-        self, path: str | Path | None = None, *, busy_timeout_s: float = 3.0, retry_pauses_s=RETRY_PAUSES_S
+        self,
+        path: str | Path | None = None,
+        *,
+        judge: str = UNKNOWN_JUDGE,
+        busy_timeout_s: float = 3.0,
+        retry_pauses_s=RETRY_PAUSES_S,
     ) -> None:
         self.path = Path(path) if path is not None else default_path()
+        self.judge = judge  # games are written with it and ranked only among its own
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.busy_timeout_s, self.retry_pauses_s = busy_timeout_s, tuple(retry_pauses_s)
         # games that could not be written: one JSON line each, next to the database, flushed on the next save
@@ -84,6 +97,10 @@ class Leaderboard:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; persists in the file
             db.executescript(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(games)")}
+            if "judge" not in columns:  # a database from before judges were recorded
+                db.execute(f"ALTER TABLE games ADD COLUMN judge TEXT NOT NULL DEFAULT '{UNKNOWN_JUDGE}'")
+            db.executescript(INDEXES)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -106,7 +123,7 @@ class Leaderboard:
         with self._connect() as db:
             try:
                 db.execute("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlock under load
-                game_id = self._insert(db, player, rounds, total, played_at or time.time())
+                game_id = self._insert(db, player, rounds, total, played_at or time.time(), self.judge)
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
@@ -115,10 +132,12 @@ class Leaderboard:
         return int(game_id)
 
     @staticmethod
-    def _insert(db: sqlite3.Connection, player: str, rounds: Sequence[RoundRecord], total: int, at: float) -> int:
+    def _insert(
+        db: sqlite3.Connection, player: str, rounds: Sequence[RoundRecord], total: int, at: float, judge: str
+    ) -> int:
         game_id = db.execute(
-            "INSERT INTO games (player, total, rounds, played_at) VALUES (?, ?, ?, ?)",
-            (player, int(total), len(rounds), at),
+            "INSERT INTO games (player, total, rounds, played_at, judge) VALUES (?, ?, ?, ?, ?)",
+            (player, int(total), len(rounds), at, judge),
         ).lastrowid
         db.executemany(
             "INSERT INTO rounds (game_id, round, target, score) VALUES (?, ?, ?, ?)",
@@ -143,7 +162,10 @@ class Leaderboard:
                 problem = e
                 if pause is not None:
                     time.sleep(pause)
-        self._keep({"player": player, "rounds": [asdict(r) for r in rounds], "total": total, "played_at": played_at})
+        rounds_kept = [asdict(r) for r in rounds]
+        self._keep(
+            {"player": player, "rounds": rounds_kept, "total": total, "played_at": played_at, "judge": self.judge}
+        )
         log.warning("%s: could not record %r's game (%s); kept in %s", self.path, player, problem, self.pending_path)
         return SavedGame(None)
 
@@ -191,7 +213,8 @@ class Leaderboard:
                     db.execute("BEGIN IMMEDIATE")
                     for g in games:
                         records = [RoundRecord(**r) for r in g["rounds"]]
-                        self._insert(db, g["player"], records, g["total"], g["played_at"])
+                        judge = g.get("judge", UNKNOWN_JUDGE)  # lines kept by an older version have none
+                        self._insert(db, g["player"], records, g["total"], g["played_at"], judge)
                     db.execute("COMMIT")
                 except BaseException:
                     if db.in_transaction:
@@ -210,8 +233,8 @@ class Leaderboard:
         with self._connect() as db:
             rows = db.execute(
                 f"SELECT id, player, total, rounds, played_at, {self._PER_ROUND} AS per_round FROM games "
-                "ORDER BY per_round DESC, total DESC, played_at LIMIT ?",
-                (limit,),
+                "WHERE judge = ? ORDER BY per_round DESC, total DESC, played_at LIMIT ?",
+                (self.judge, limit),
             ).fetchall()
         return [dict(row) | {"per_round": round(row["per_round"], 1)} for row in rows]
 
@@ -222,28 +245,40 @@ class Leaderboard:
         with self._connect() as db:
             rows = db.execute(
                 "SELECT g.id AS game_id, g.player, r.score, g.played_at FROM rounds r JOIN games g ON g.id = r.game_id"
-                " WHERE r.target = ? ORDER BY r.score DESC, g.played_at LIMIT ?",
-                (target, limit),
+                " WHERE r.target = ? AND g.judge = ? ORDER BY r.score DESC, g.played_at LIMIT ?",
+                (target, self.judge, limit),
             ).fetchall()
         return [dict(row) for row in rows]
 
     def rank_of(self, game_id: int) -> int:
-        """1-based place of a game among all games by points per round (ties share the better place)."""
+        """1-based place of a game among its judge's games by points per round (ties share the better place)."""
         with self._connect() as db:
             (rank,) = db.execute(
-                f"SELECT 1 + COUNT(*) FROM games WHERE {self._PER_ROUND} > "
-                f"(SELECT {self._PER_ROUND} FROM games WHERE id = ?)",
-                (game_id,),
+                f"SELECT 1 + COUNT(*) FROM games g WHERE g.judge = (SELECT judge FROM games WHERE id = ?) "
+                f"AND {self._PER_ROUND} > (SELECT {self._PER_ROUND} FROM games WHERE id = ?)",
+                (game_id, game_id),
             ).fetchone()
         return int(rank)
 
     def count_games(self) -> int:
+        """Every game in the file, whichever judge scored it."""
         with self._connect() as db:
             return int(db.execute("SELECT COUNT(*) FROM games").fetchone()[0])
 
     def snapshot(self, limit: int = 10) -> dict:
-        """Top games overall and top rounds per expression played (whatever model's classes), as the page shows."""
+        """This judge's top games and top rounds per expression played, as the page shows."""
         with self._connect() as db:
-            targets = [row[0] for row in db.execute("SELECT DISTINCT target FROM rounds ORDER BY target")]
+            targets = [
+                row[0]
+                for row in db.execute(
+                    "SELECT DISTINCT r.target FROM rounds r JOIN games g ON g.id = r.game_id WHERE g.judge = ?"
+                    " ORDER BY r.target",
+                    (self.judge,),
+                )
+            ]
         played = [t for t in targets if t in EMOTIONS or t in FERPLUS_EMOTIONS]
-        return {"games": self.top_games(limit), "by_expression": {t: self.top_rounds(t, limit) for t in played}}
+        return {
+            "judge": self.judge,
+            "games": self.top_games(limit),
+            "by_expression": {t: self.top_rounds(t, limit) for t in played},
+        }

@@ -73,6 +73,14 @@ class Recognizer:
         self.max_faces = max_faces
         self.level_eyes = level_eyes
 
+    @property
+    def identity(self) -> str:
+        """What decides the scores: the model file's name and content hash (a retrained model is new), its rule, TTA."""
+        import hashlib
+
+        digest = hashlib.sha256(self.classifier.path.read_bytes()).hexdigest()[:12]
+        return f"{self.classifier.path.name} sha256:{digest} rule:{self.classifier.rule} tta:{self.tta}"
+
     def predict_faces(self, faces: np.ndarray) -> np.ndarray:
         """N×48×48 uint8 face crops -> N×C probabilities (with flip TTA: the mean over face and mirror)."""
         if self.tta == "flip" and len(faces):

@@ -80,6 +80,8 @@ async function loadLeaderboard() {
   } catch {
     leaderboard = { games: [], by_expression: {} };
   }
+  // only games scored by this server's model and rule are ranked together
+  $("board-judge").textContent = leaderboard.judge ? `Games judged by ${leaderboard.judge}` : "";
   // ranked by points per round, so games of any length compare fairly
   fillTable($("board-games"), leaderboard.games.map((g) => [g.player, `${g.per_round} per round (${g.total} in ${g.rounds})`]));
   fillExpressionBoard();
