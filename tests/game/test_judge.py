@@ -37,6 +37,20 @@ def test_curves_bound_false_rewards_and_even_out_the_median_true_face():
     assert happy_true == pytest.approx(MEDIAN_SCORE, abs=1) and fear_true > 40
 
 
+def test_the_win_bar_also_holds_on_plain_crops_where_the_model_is_surer():
+    frames, labels = confusable_probabilities()
+    crops = frames.copy()
+    happy = EMOTIONS.index("happy")
+    crops[labels != happy, happy] *= 2  # other faces look happier as sharp crops than in webcam frames
+    judge = fit_judge(frames, labels, EMOTIONS, "synthetic", crop_probabilities=crops)
+    for probs in (frames, crops):  # neither way of seeing the faces lets more than the rate win
+        scores = np.array([judge.score("happy", p) for p in probs[:, happy]])
+        assert (scores[labels != happy] >= WIN_SCORE).mean() <= FALSE_REWARD_RATE + 1e-9
+    frames_only = fit_judge(frames, labels, EMOTIONS, "synthetic")
+    assert judge.knots["happy"][1][0] > frames_only.knots["happy"][1][0]
+    assert judge.knots["fear"] == frames_only.knots["fear"]  # crops no surer than frames: the bar stays
+
+
 def test_curves_travel_as_json_and_bad_ones_are_refused():
     probs, labels = confusable_probabilities()
     judge = fit_judge(probs, labels, EMOTIONS, "synthetic")
@@ -101,6 +115,11 @@ def test_a_ferplus_model_is_judged_against_the_ferplus_majority(tmp_path, monkey
 
         def __init__(self, model):
             pass
+
+        def predict_faces(self, faces):
+            rows = np.full((len(faces), 8), 0.1 / 7)
+            rows[np.arange(len(faces)), faces[:, 0, 0].astype(int)] = 0.9
+            return rows
 
     def frames(recognizer, face, rng, count):
         row = np.full(8, 0.1 / 7)

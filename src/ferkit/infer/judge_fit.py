@@ -28,8 +28,9 @@ def fit_on_webcam_frames(
     """PublicTest faces (never PrivateTest) held for `frames` webcam-like frames through the whole pipeline.
 
     Each face contributes what a round scores: per class, the lowest probability over the held frames
-    (the game's HOLD_FRAMES), so the curves are fitted on held poses, not on single lucky frames. A FER+
-    model is fitted on the FER+ majority labels (`ferplus`: fer2013new.csv).
+    (the game's HOLD_FRAMES), so the curves are fitted on held poses, not on single lucky frames; its
+    plain crop bounds the win bar too. A FER+ model is fitted on the FER+ majority labels (`ferplus`:
+    fer2013new.csv).
     """
     from ferkit.data import load_faces, split_with_labels
 
@@ -47,8 +48,9 @@ def fit_on_webcam_frames(
         probabilities[k] = frame_probabilities(recognizer, faces[i], rng, frames).min(axis=0)
         if progress is not None:
             progress(k + 1, len(order))
-    fitted_on = f"{SELECT_SPLIT}, {frames} webcam-like frames held per face"
-    return fit_judge(probabilities, labels[order], recognizer.class_names, fitted_on)
+    crops = recognizer.predict_faces(np.asarray(faces)[order])  # the same faces as plain crops
+    fitted_on = f"{SELECT_SPLIT}, {frames} webcam-like frames held per face; win bar also on the plain crops"
+    return fit_judge(probabilities, labels[order], recognizer.class_names, fitted_on, crops)
 
 
 def write_judge(model: str | Path, out: str | Path, judge: JudgeCalibration) -> Path:
