@@ -151,3 +151,39 @@ def test_the_false_reward_bar_weighs_every_other_expression_the_same():
     per_class = [wins[labels == k].mean() for k in (neutral, surprise)]
     assert np.mean(per_class) <= FALSE_REWARD_RATE + 0.01
     assert per_class[1] < 0.25  # with the faces' own mix the bar would sit near 0.12: ~80% of surprise faces win
+
+
+def test_saved_evidence_refits_the_same_curves_through_the_cli(tmp_path):
+    """calibrate-judge --save-evidence keeps the probabilities; --evidence refits from them without the pipeline."""
+    from typer.testing import CliRunner
+
+    from ferkit.cli import app
+    from ferkit.infer.judge_fit import JudgeEvidence
+    from ferkit.weights.onnx_classifier import OnnxClassifier
+
+    probs, labels = confusable_probabilities()
+    votes = np.zeros((len(labels), 10), np.uint8)
+    votes[:, 0] = 7  # every face: 7 votes for FER+ neutral, so only the true neutral faces are clear
+    evidence = JudgeEvidence(EMOTIONS, probs, probs, labels, votes)
+    path = evidence.save(tmp_path / "evidence")  # no .npz suffix: the name is kept as given
+    assert path.exists() and path.name == "evidence"
+    loaded = JudgeEvidence.load(path)
+    assert loaded.class_names == EMOTIONS and np.array_equal(loaded.held, probs)
+    assert np.array_equal(loaded.votes, votes)
+    assert np.array_equal(loaded.clear(), labels == EMOTIONS.index("neutral"))
+
+    out = tmp_path / "judged.onnx"
+    result = CliRunner().invoke(app, ["calibrate-judge", "--evidence", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    stored = JudgeCalibration.from_json(OnnxClassifier(out, rule="as-trained").metadata["judge_calibration"])
+    assert stored.knots == evidence.fit().knots
+
+
+def test_evidence_that_is_not_ours_is_refused_with_the_file_named(tmp_path):
+    from ferkit.errors import ModelError
+    from ferkit.infer.judge_fit import JudgeEvidence
+
+    path = tmp_path / "other.npz"
+    np.savez(path, held=np.zeros((2, 7)))
+    with pytest.raises(ModelError, match=r"other\.npz"):
+        JudgeEvidence.load(path)

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from ferkit.cli.common import FerplusOpt, ModelOpt, _fail, command, console
+from ferkit.errors import DatasetUnsuitable
 
 
 @command("evaluate")
@@ -105,28 +106,50 @@ def plot_run_command(run_dir: Annotated[Path, typer.Argument(help="a training ru
 
 @command("calibrate-judge")
 def calibrate_judge_command(
-    data: Annotated[Path, typer.Option(help="FER2013 with labelled PublicTest, in any supported layout")],
     out: Annotated[Path, typer.Option(help="the model with its judge curves (.onnx); may be the same file")],
+    data: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="FER2013 with labelled PublicTest, in any supported layout (not needed with --evidence)"),
+    ] = None,
     model: ModelOpt = "default",
     limit: Annotated[Optional[int], typer.Option(help="fit on this many PublicTest faces (default: all)")] = None,  # noqa: UP045
     ferplus: FerplusOpt = None,
+    save_evidence: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="also save the faces' frame and crop probabilities (.npz) to refit later in seconds"),
+    ] = None,
+    evidence: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="refit from probabilities saved by --save-evidence instead of running the pipeline"),
+    ] = None,
 ) -> None:
     """Fit fair per-expression round scoring on PublicTest faces in webcam-like frames; store it in the model."""
-    from ferkit.infer.judge_fit import fit_on_webcam_frames, write_judge
+    from ferkit.infer.judge_fit import JudgeEvidence, collect_evidence, write_judge
+    from ferkit.infer.recognizer import Recognizer
     from ferkit.weights import resolve_model
 
     model = str(resolve_model(model))
-    from rich.progress import Progress
+    if evidence is not None:
+        found = JudgeEvidence.load(evidence)
+        if found.class_names != tuple(Recognizer(model).class_names):
+            raise DatasetUnsuitable(f"{evidence}: its classes {found.class_names} are not the model's")
+    elif data is None:
+        raise DatasetUnsuitable("calibrate-judge needs --data (PublicTest faces) or --evidence (saved probabilities)")
+    else:
+        from rich.progress import Progress
 
-    with Progress(transient=True) as bar:
-        task = bar.add_task("webcam-like PublicTest frames", total=None)
-        judge = fit_on_webcam_frames(
-            model,
-            data,
-            limit=limit,
-            ferplus=ferplus,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+        with Progress(transient=True) as bar:
+            task = bar.add_task("webcam-like PublicTest frames", total=None)
+            found = collect_evidence(
+                model,
+                data,
+                limit=limit,
+                ferplus=ferplus,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        if save_evidence is not None:
+            console.print(f"evidence: {found.save(save_evidence)}")
+    judge = found.fit()
     write_judge(model, out, judge)  # needs the onnx package: a missing one is named by the error edge
     for name, knots in judge.knots.items():
         console.print(f"{name:9s} " + "  ".join(f"{p:.3f}→{s:.0f}" for p, s in knots))

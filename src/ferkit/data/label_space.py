@@ -12,19 +12,27 @@ from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS
 
 def split_with_labels(faces: FaceSet, split: str, class_names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """(faces, labels) of a split, in the label space the model predicts (FER2013, or FER+'s majority vote)."""
+    images, labels, _ = split_with_votes(faces, split, class_names)
+    return images, labels
+
+
+def split_with_votes(
+    faces: FaceSet, split: str, class_names: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """As `split_with_labels`, plus the kept faces' FER+ votes (None where the data has none)."""
     if split not in faces.split_names:
         raise DatasetUnsuitable(f"{faces.source} has no {split} split; it has: {', '.join(faces.split_names)}")
     part = faces.split(split)
     if class_names == EMOTIONS:
         if not (part.labels >= 0).all():
             raise DatasetUnsuitable(f"{faces.source}: the {split} faces have no labels to score against")
-        return np.asarray(part.faces), part.labels.astype(np.int64)
+        return np.asarray(part.faces), part.labels.astype(np.int64), part.votes
     if class_names == FERPLUS_EMOTIONS:
         if part.votes is None:
             raise DatasetUnsuitable("this model predicts the 8 FER+ classes: pass --ferplus fer2013new.csv")
         majority = ferplus_majority(part.votes)
         keep = majority >= 0
-        return np.asarray(part.faces)[keep], majority[keep].astype(np.int64)
+        return np.asarray(part.faces)[keep], majority[keep].astype(np.int64), part.votes[keep]
     raise DatasetUnsuitable(
         f"the model predicts {len(class_names)} classes {class_names}; the data has FER2013's 7 "
         "or FER+'s 8: this checkpoint was trained on another label set"

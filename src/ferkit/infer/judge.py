@@ -69,30 +69,48 @@ class JudgeCalibration:
         return cls(knots, data.get("fitted_on", ""))
 
 
+@dataclass(frozen=True)
+class JudgePolicy:
+    """How the knots are placed; the defaults are what the shipped models were fitted with."""
+
+    false_reward_rate: float = FALSE_REWARD_RATE
+    bar_on_crops: bool = True  # the bar is also the crops' bar at the same rate, when higher
+    median_quantile: float = 0.5  # the true held pose at this quantile earns MEDIAN_SCORE
+    clear_score: float | None = None  # the median clear true crop earns this; None: no such knot
+    min_clear: int = 5  # fewer clear true faces than this: no clear knot for the class
+
+
 def fit_judge(
     probabilities: np.ndarray,
     labels: np.ndarray,
     class_names: tuple[str, ...],
     fitted_on: str,
     crop_probabilities: np.ndarray | None = None,
+    clear: np.ndarray | None = None,
+    policy: JudgePolicy = JudgePolicy(),
 ):
     """Curves from frame-level probabilities (faces × classes) of faces whose true class is `labels`.
 
-    `crop_probabilities` (the same faces as plain crops) raise a class's win bar where crops need a higher one.
+    `crop_probabilities` (the same faces as plain crops) raise a class's win bar where crops need a higher one;
+    `clear` (a mask of faces whose annotators agree strongly) places a knot for clear crops (`policy.clear_score`).
     """
     knots = {}
     for c, name in enumerate(class_names):
         true, other = probabilities[labels == c, c], probabilities[labels != c, c]
         if len(true) < 5 or len(other) < 5:
             continue
-        win = _balanced_quantile(other, labels[labels != c], 1 - FALSE_REWARD_RATE)
-        if crop_probabilities is not None:
+        win = _balanced_quantile(other, labels[labels != c], 1 - policy.false_reward_rate)
+        if crop_probabilities is not None and policy.bar_on_crops:
             crops_other = crop_probabilities[labels != c, c]
-            win = max(win, _balanced_quantile(crops_other, labels[labels != c], 1 - FALSE_REWARD_RATE))
+            win = max(win, _balanced_quantile(crops_other, labels[labels != c], 1 - policy.false_reward_rate))
         points = [(0.0, 0.0), (win, WIN_SCORE)]
-        median, top = float(np.median(true)), float(np.quantile(true, 0.9))
+        median, top = float(np.quantile(true, policy.median_quantile)), float(np.quantile(true, 0.9))
         if median > win:
             points.append((median, MEDIAN_SCORE))
+        if policy.clear_score is not None and clear is not None and crop_probabilities is not None:
+            clear_true = crop_probabilities[(labels == c) & clear, c]
+            if len(clear_true) >= policy.min_clear and float(np.median(clear_true)) > points[-1][0]:
+                points.append((float(np.median(clear_true)), policy.clear_score))
         if top > points[-1][0]:
             points.append((top, TOP_SCORE))
         points.append((1.0, 100.0))

@@ -3,19 +3,67 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ferkit.errors import DatasetUnsuitable
-from ferkit.infer.judge import METADATA_KEY, JudgeCalibration, fit_judge
+from ferkit.errors import DatasetUnsuitable, ModelError
+from ferkit.infer.judge import METADATA_KEY, JudgeCalibration, JudgePolicy, fit_judge
 from ferkit.infer.recognizer import Recognizer
-from ferkit.labels import SELECT_SPLIT
+from ferkit.labels import FERPLUS_EMOTIONS, FERPLUS_TO_FER2013, SELECT_SPLIT
 from ferkit.vision.webcam import frame_probabilities
 from ferkit.weights.metadata import with_metadata
 
+EVIDENCE_FORMAT = "ferkit-judge-evidence-v1"
 
-def fit_on_webcam_frames(
+
+@dataclass(frozen=True)
+class JudgeEvidence:
+    """What the curves are fitted from: per PublicTest face, its held frames' and its plain crop's probabilities.
+
+    Saved as .npz (no pickles) so that a curve policy can be refitted in a second instead of 16 minutes.
+    """
+
+    class_names: tuple[str, ...]
+    held: np.ndarray  # faces × classes: lowest probability over the held webcam-like frames
+    crops: np.ndarray  # faces × classes: the same faces as plain crops
+    labels: np.ndarray  # faces: true class in the model's label space
+    votes: np.ndarray | None = None  # faces × 10 FER+ votes, where the data has them
+
+    def clear(self, min_votes: int = 7) -> np.ndarray | None:
+        """Faces whose FER+ annotators agree strongly (≥ `min_votes` of 10) on their true class (None without votes)."""
+        if self.votes is None:
+            return None
+        top = self.votes[:, :8].argmax(1)
+        if self.class_names != FERPLUS_EMOTIONS:  # a FER2013 model: the vote's emotion in FER2013's classes
+            top = np.array([-1 if FERPLUS_TO_FER2013[int(t)] is None else FERPLUS_TO_FER2013[int(t)] for t in top])
+        return (self.votes[:, :8].max(1) >= min_votes) & (top == self.labels)
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        arrays = {"held": self.held, "crops": self.crops, "labels": self.labels}
+        if self.votes is not None:
+            arrays["votes"] = self.votes
+        with path.open("wb") as file:  # a file object: numpy would otherwise append .npz to the name
+            header = {"format": np.array(EVIDENCE_FORMAT), "class_names": np.array(self.class_names)}
+            np.savez_compressed(file, **header, **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> JudgeEvidence:
+        with np.load(path, allow_pickle=False) as data:
+            if "format" not in data or str(data["format"]) != EVIDENCE_FORMAT:
+                raise ModelError(f"{path}: not judge evidence ({EVIDENCE_FORMAT}) written by calibrate-judge")
+            names = tuple(str(n) for n in data["class_names"])
+            return cls(names, data["held"], data["crops"], data["labels"], data.get("votes"))
+
+    def fit(self, policy: JudgePolicy = JudgePolicy()) -> JudgeCalibration:
+        fitted_on = f"{SELECT_SPLIT}, webcam-like frames held per face; win bar also on the plain crops"
+        return fit_judge(self.held, self.labels, self.class_names, fitted_on, self.crops, self.clear(), policy)
+
+
+def collect_evidence(
     model: str | Path,
     data: str | Path,
     *,
@@ -24,7 +72,7 @@ def fit_on_webcam_frames(
     frames: int = 3,
     progress: Callable[[int, int], None] | None = None,
     ferplus: str | Path | None = None,
-) -> JudgeCalibration:
+) -> JudgeEvidence:
     """PublicTest faces (never PrivateTest) held for `frames` webcam-like frames through the whole pipeline.
 
     Each face contributes what a round scores: per class, the lowest probability over the held frames
@@ -32,25 +80,32 @@ def fit_on_webcam_frames(
     plain crop bounds the win bar too. A FER+ model is fitted on the FER+ majority labels (`ferplus`:
     fer2013new.csv).
     """
-    from ferkit.data import load_faces, split_with_labels
+    from ferkit.data import load_faces
+    from ferkit.data.label_space import split_with_votes
 
     recognizer = Recognizer(model)
     # in the model's own label space: FER2013's labels, or the FER+ majority vote (faces without one left out)
-    faces, labels = split_with_labels(load_faces(data, ferplus=ferplus), SELECT_SPLIT, recognizer.class_names)
+    faces, labels, votes = split_with_votes(load_faces(data, ferplus=ferplus), SELECT_SPLIT, recognizer.class_names)
     if len(labels) == 0:
         raise DatasetUnsuitable(f"{data}: the {SELECT_SPLIT} faces need labels to fit the judge")
     if set(range(len(recognizer.class_names))) - set(labels.tolist()):
         raise DatasetUnsuitable(f"{data}: {SELECT_SPLIT} lacks some of the model's classes {recognizer.class_names}")
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(labels))[:limit] if limit else np.arange(len(labels))
-    probabilities = np.zeros((len(order), len(recognizer.class_names)))
+    held = np.zeros((len(order), len(recognizer.class_names)))
     for k, i in enumerate(order):
-        probabilities[k] = frame_probabilities(recognizer, faces[i], rng, frames).min(axis=0)
+        held[k] = frame_probabilities(recognizer, faces[i], rng, frames).min(axis=0)
         if progress is not None:
             progress(k + 1, len(order))
     crops = recognizer.predict_faces(np.asarray(faces)[order])  # the same faces as plain crops
-    fitted_on = f"{SELECT_SPLIT}, {frames} webcam-like frames held per face; win bar also on the plain crops"
-    return fit_judge(probabilities, labels[order], recognizer.class_names, fitted_on, crops)
+    return JudgeEvidence(
+        tuple(recognizer.class_names), held, crops, labels[order], None if votes is None else votes[order]
+    )
+
+
+def fit_on_webcam_frames(model: str | Path, data: str | Path, **options) -> JudgeCalibration:
+    """The curves from freshly collected evidence (options as `collect_evidence`)."""
+    return collect_evidence(model, data, **options).fit()
 
 
 def write_judge(model: str | Path, out: str | Path, judge: JudgeCalibration) -> Path:

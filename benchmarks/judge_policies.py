@@ -1,0 +1,111 @@
+"""How should judge curves be placed? Policies compared on PublicTest evidence only (never PrivateTest).
+
+Reads what `ferkit calibrate-judge --save-evidence` kept (every PublicTest face held for 3 webcam-like
+frames through the whole pipeline, and as a plain crop) and, for many random halvings of the faces, fits
+each policy on one half and scores the other: per played expression the median true-face round score on
+frames (set (b)) and on the FER+ clear crops (set (c), ≥ 7 of 10 votes for the true class), and the
+false-reward rate (other expressions' faces scoring ≥ 50, each expression weighing the same). Printed: the
+spread of the medians (highest − lowest) and the worst false-reward rate, median and 90th percentile over
+the halvings — a policy is robust when its 90th percentile still meets issue 14's targets (spread ≤ 10,
+false ≤ 10%). Contempt (off in the game by default) is left out.
+Usage: python benchmarks/judge_policies.py runs/evidence/ferplus-publictest.npz [--halvings 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+
+import numpy as np
+
+from ferkit.infer.judge import JudgePolicy, fit_judge
+from ferkit.infer.judge_fit import JudgeEvidence
+
+BASE = JudgePolicy()
+POLICIES = {
+    "shipped (session 9)": BASE,
+    "median knot at q0.40": replace(BASE, median_quantile=0.4),
+    "clear crops → 85": replace(BASE, clear_score=85.0),
+    "clear → 85, median q0.40": replace(BASE, clear_score=85.0, median_quantile=0.4),
+    "clear → 80, median q0.40": replace(BASE, clear_score=80.0, median_quantile=0.4),
+}
+WIN = 50
+OFF = ("contempt",)
+
+
+def halves(labels: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A stratified random halving: every class split evenly between the fitting half and the scoring half."""
+    fit = np.zeros(len(labels), bool)
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        fit[members[: len(members) // 2]] = True
+    return fit, ~fit
+
+
+def scores_of(judge, probabilities: np.ndarray, c: int, name: str) -> np.ndarray:
+    return np.array([judge.acting_score(name, p) for p in probabilities[:, c]])
+
+
+def measure(judge, ev: JudgeEvidence, part: np.ndarray, clear: np.ndarray | None) -> dict[str, float]:
+    """Spread of true-face medians and worst balanced false-reward rate on frames (b) and clear crops (c)."""
+    out = {}
+    sets = {"b": (ev.held, part)}
+    if clear is not None:
+        sets["c"] = (ev.crops, part & clear)
+    for key, (probabilities, mask) in sets.items():
+        medians, false = [], []
+        for c, name in enumerate(ev.class_names):
+            if name in OFF or name not in judge.knots:
+                continue
+            s = scores_of(judge, probabilities[mask], c, name)
+            labels = ev.labels[mask]
+            if (labels == c).sum() >= 3:
+                medians.append(float(np.median(s[labels == c])))
+            others = [(s[labels == k] >= WIN).mean() for k in np.unique(labels) if k != c]
+            if others:
+                false.append(float(np.mean(others)))
+        out[f"{key}_spread"] = max(medians) - min(medians)
+        out[f"{key}_low"] = min(medians)
+        out[f"{key}_false"] = max(false)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("evidence", nargs="+")
+    parser.add_argument("--halvings", type=int, default=40)
+    args = parser.parse_args()
+    for path in args.evidence:
+        ev = JudgeEvidence.load(path)
+        clear = ev.clear()
+        print(f"\n{path}: {len(ev.labels)} PublicTest faces, {0 if clear is None else clear.sum()} clear")
+        header = "median (90th pct) over halvings of: "
+        cols = ["b_spread", "b_low", "b_false"] + (["c_spread", "c_low", "c_false"] if clear is not None else [])
+        print(header + ", ".join(cols))
+        for title, policy in POLICIES.items():
+            rng = np.random.default_rng(0)
+            rows = []
+            for _ in range(args.halvings):
+                fit, score = halves(ev.labels, rng)
+                judge = fit_judge(
+                    ev.held[fit],
+                    ev.labels[fit],
+                    ev.class_names,
+                    "half",
+                    ev.crops[fit],
+                    None if clear is None else clear[fit],
+                    policy,
+                )
+                rows.append(measure(judge, ev, score, clear))
+            cells = []
+            for col in cols:
+                values = np.array([r[col] for r in rows])
+                # the bad tail: a high spread or false rate, a low lowest median
+                tail = np.quantile(values, 0.1 if col.endswith("low") else 0.9)
+                fmt = "{:.1%} ({:.1%})" if col.endswith("false") else "{:.0f} ({:.0f})"
+                cells.append(fmt.format(np.median(values), tail))
+            print(f"  {title:28s} " + "  ".join(f"{c:>15s}" for c in cells))
+
+
+if __name__ == "__main__":
+    main()
