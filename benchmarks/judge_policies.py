@@ -21,13 +21,15 @@ import numpy as np
 from ferkit.infer.judge import JudgePolicy, fit_judge
 from ferkit.infer.judge_fit import JudgeEvidence
 
-BASE = JudgePolicy()
+BASE = JudgePolicy()  # what `ferkit calibrate-judge` fits today
 POLICIES = {
-    "shipped (session 9)": BASE,
+    "session 9 (no clear knot)": replace(BASE, clear_score=None),
+    "clear crops → 85 (today)": BASE,
+    "clear crops → 80": replace(BASE, clear_score=80.0),
     "median knot at q0.40": replace(BASE, median_quantile=0.4),
-    "clear crops → 85": replace(BASE, clear_score=85.0),
-    "clear → 85, median q0.40": replace(BASE, clear_score=85.0, median_quantile=0.4),
-    "clear → 80, median q0.40": replace(BASE, clear_score=80.0, median_quantile=0.4),
+    "median ≥ 0.05 from the bar": replace(BASE, min_gap=0.05),
+    "small classes weigh n/30": replace(BASE, full_weight_faces=30),
+    "bar at 8%": replace(BASE, false_reward_rate=0.08),
 }
 WIN = 50
 OFF = ("contempt",)

@@ -187,3 +187,29 @@ def test_evidence_that_is_not_ours_is_refused_with_the_file_named(tmp_path):
     np.savez(path, held=np.zeros((2, 7)))
     with pytest.raises(ModelError, match=r"other\.npz"):
         JudgeEvidence.load(path)
+
+
+def test_the_median_clear_crop_earns_the_same_score_for_every_expression():
+    """Clear faces (annotators agree) are surer for some expressions than others: the clear knot evens them out."""
+    from ferkit.infer.judge import CLEAR_SCORE
+
+    probs, labels = confusable_probabilities()
+    rng = np.random.default_rng(1)
+    crops = probs.copy()
+    for c in range(len(EMOTIONS)):  # crops surer than frames, by a different amount for each class
+        crops[labels == c, c] = np.clip(
+            probs[labels == c, c] + 0.05 * c + rng.uniform(0, 0.1, (labels == c).sum()), 0, 1
+        )
+    clear = rng.uniform(size=len(labels)) < 0.5
+    judge = fit_judge(probs, labels, EMOTIONS, "synthetic", crops, clear)
+    checked = 0
+    for c, name in enumerate(EMOTIONS):
+        clear_crops = crops[(labels == c) & clear, c]
+        # where the clear crops are surer than the win bar and the median held frame (not the indistinct classes)
+        if name not in judge.knots:
+            continue
+        win = judge.knots[name][1][0]
+        if max(win, np.median(probs[labels == c, c])) < np.median(clear_crops) < 0.999:
+            checked += 1
+            assert abs(np.median([judge.score(name, p) for p in clear_crops]) - CLEAR_SCORE) < 1.0, name
+    assert checked >= 2

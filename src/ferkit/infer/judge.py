@@ -11,7 +11,11 @@ through the detector): a piecewise-linear, increasing curve through
     (the model is surer there: on crops alone the frames' bar let 17% of other faces win happiness);
   - the median true face's probability → MEDIAN_SCORE (when above that first knot): an ordinary good
     performance of any expression earns the same;
-  - the 90th percentile of true faces → TOP_SCORE.
+  - the median plain crop of the clear true faces (FER+ annotators agree, ≥ 7 of 10 votes; all true
+    crops where a class has fewer than 5 such faces) → CLEAR_SCORE: a clear, well-lit performance earns
+    the same for every expression too (without it clear angry or fear faces scored 92-96, neutral or sad
+    ones 82-84: the curves' upper half was fitted on frames, where the model is less sure);
+  - the 90th percentile of true faces → TOP_SCORE (when above the knots before it).
 The curves travel in the ONNX model's metadata (`judge_calibration`), so every model carries its own.
 """
 
@@ -27,7 +31,7 @@ from ferkit.labels import SELECT_SPLIT
 
 METADATA_KEY = "judge_calibration"
 FORMAT = "ferkit-judge-v1"
-WIN_SCORE, MEDIAN_SCORE, TOP_SCORE = 50.0, 65.0, 95.0
+WIN_SCORE, MEDIAN_SCORE, CLEAR_SCORE, TOP_SCORE = 50.0, 65.0, 85.0, 95.0
 # Of held poses of other expressions reaching WIN_SCORE. The target is ≤ 10% for every expression; fitted at
 # 8%, fresh webcam frames of the same PublicTest faces already gave up to 11.6% on one expression (frame
 # noise plus 60-face samples, ~1.4 points of spread), so the bar is fitted with a two-spread margin.
@@ -76,8 +80,10 @@ class JudgePolicy:
     false_reward_rate: float = FALSE_REWARD_RATE
     bar_on_crops: bool = True  # the bar is also the crops' bar at the same rate, when higher
     median_quantile: float = 0.5  # the true held pose at this quantile earns MEDIAN_SCORE
-    clear_score: float | None = None  # the median clear true crop earns this; None: no such knot
-    min_clear: int = 5  # fewer clear true faces than this: no clear knot for the class
+    clear_score: float | None = CLEAR_SCORE  # the median clear true crop earns this; None: no such knot
+    min_clear: int = 5  # fewer clear true faces than this: the knot is placed on all true crops instead
+    min_gap: float = 0.0  # the median knot sits at least this far (in probability) right of the win bar
+    full_weight_faces: int = 1  # an other expression with fewer faces weighs (faces / this) in the bar
 
 
 def fit_judge(
@@ -99,17 +105,23 @@ def fit_judge(
         true, other = probabilities[labels == c, c], probabilities[labels != c, c]
         if len(true) < 5 or len(other) < 5:
             continue
-        win = _balanced_quantile(other, labels[labels != c], 1 - policy.false_reward_rate)
+        rate, floor = policy.false_reward_rate, policy.full_weight_faces
+        win = _balanced_quantile(other, labels[labels != c], 1 - rate, floor)
         if crop_probabilities is not None and policy.bar_on_crops:
             crops_other = crop_probabilities[labels != c, c]
-            win = max(win, _balanced_quantile(crops_other, labels[labels != c], 1 - policy.false_reward_rate))
+            win = max(win, _balanced_quantile(crops_other, labels[labels != c], 1 - rate, floor))
         points = [(0.0, 0.0), (win, WIN_SCORE)]
         median, top = float(np.quantile(true, policy.median_quantile)), float(np.quantile(true, 0.9))
         if median > win:
-            points.append((median, MEDIAN_SCORE))
-        if policy.clear_score is not None and clear is not None and crop_probabilities is not None:
-            clear_true = crop_probabilities[(labels == c) & clear, c]
-            if len(clear_true) >= policy.min_clear and float(np.median(clear_true)) > points[-1][0]:
+            # a median just right of the bar would make the curve a cliff there: fresh faces would score 50 or 65
+            gap = max(median - win, policy.min_gap)
+            points.append((win + gap, WIN_SCORE + (MEDIAN_SCORE - WIN_SCORE) * (median - win) / gap))
+        if policy.clear_score is not None and crop_probabilities is not None:
+            true_crops = crop_probabilities[labels == c, c]
+            clear_true = true_crops if clear is None else crop_probabilities[(labels == c) & clear, c]
+            if len(clear_true) < policy.min_clear:  # too few clear faces (disgust, contempt): all true crops
+                clear_true = true_crops
+            if float(np.median(clear_true)) > points[-1][0]:
                 points.append((float(np.median(clear_true)), policy.clear_score))
         if top > points[-1][0]:
             points.append((top, TOP_SCORE))
@@ -118,7 +130,7 @@ def fit_judge(
     return JudgeCalibration(knots, fitted_on)
 
 
-def _balanced_quantile(values: np.ndarray, classes: np.ndarray, q: float) -> float:
+def _balanced_quantile(values: np.ndarray, classes: np.ndarray, q: float, full_weight_faces: int = 1) -> float:
     """The q-quantile of `values` with every class weighing the same, however many faces it has.
 
     A wrong face in the game can be any other expression: with the dataset's own mix, the frequent classes
@@ -126,7 +138,8 @@ def _balanced_quantile(values: np.ndarray, classes: np.ndarray, q: float) -> flo
     surprise, disgust for anger) would win more than FALSE_REWARD_RATE of their rounds.
     """
     counts = {k: n for k, n in zip(*np.unique(classes, return_counts=True))}
-    weights = np.array([1.0 / counts[k] for k in classes])
+    # a class with fewer than `full_weight_faces` faces weighs less: a handful of faces is a noisy estimate
+    weights = np.array([min(1.0, counts[k] / full_weight_faces) / counts[k] for k in classes])
     order = np.argsort(values, kind="stable")
     cumulative = np.cumsum(weights[order]) / weights.sum()
     return float(values[order][min(np.searchsorted(cumulative, q), len(values) - 1)])
