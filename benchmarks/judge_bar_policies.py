@@ -4,6 +4,8 @@ For each model: 80 PublicTest faces a class held for 3 webcam-like frames throug
 every PublicTest face as a plain crop. Curves are fitted on half of the framed faces (even positions) and
 scored on the other half; false rewards are also counted on all the plain crops. Policies: the bar at a
 false-reward rate on frames alone, or the higher of the frames' bar and the crops' bar.
+Session 9's study (it runs the pipeline: ~10 min a model); `benchmarks/judge_policies.py` compares later
+policies in seconds from the evidence `ferkit calibrate-judge --save-evidence` keeps.
 Usage: python benchmarks/judge_bar_policies.py [--models default ferplus]
 """
 
@@ -38,8 +40,8 @@ def held_and_crops(model: str, seed: int = 5, per_class: int = 80):
 
 def fitted(names, held, held_labels, crops, crop_labels, frames_rate: float, crops_rate: float | None):
     """fit_judge with the frames' rate, its bar raised to the crops' bar at `crops_rate` when given."""
-    judge_module.FALSE_REWARD_RATE = frames_rate
-    base = judge_module.fit_judge(held, held_labels, names, "policy")
+    frames_only = judge_module.JudgePolicy(false_reward_rate=frames_rate, bar_on_crops=False, clear_score=None)
+    base = judge_module.fit_judge(held, held_labels, names, "policy", policy=frames_only)
     if crops_rate is None:
         return base
     knots = {}
@@ -65,7 +67,6 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", nargs="+", default=["default", "ferplus"])
     args = parser.parse_args()
-    saved_rate = judge_module.FALSE_REWARD_RATE
     for model in args.models:
         names, held, held_labels, crops, crop_labels = held_and_crops(model)
         fit_half = np.arange(len(held_labels)) % 2 == 0
@@ -87,7 +88,6 @@ def main() -> None:
                 f"  {label:22s} frame medians {min(medians):3.0f}-{max(medians):3.0f}  "
                 f"frame false ≤ {max(frame_false):5.1%}  crop false ≤ {max(crop_false):5.1%}"
             )
-    judge_module.FALSE_REWARD_RATE = saved_rate
 
 
 if __name__ == "__main__":

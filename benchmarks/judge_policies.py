@@ -72,6 +72,17 @@ def measure(judge, ev: JudgeEvidence, part: np.ndarray, clear: np.ndarray | None
     return out
 
 
+def reachable(ev: JudgeEvidence) -> None:
+    """Per class, the share of true held poses above the bar the shipped policy fits on all the faces."""
+    judge = ev.fit(BASE)
+    shares = []
+    for c, name in enumerate(ev.class_names):
+        if name in judge.knots:
+            bar = judge.knots[name][1][0]
+            shares.append(f"{name} {(ev.held[ev.labels == c, c] > bar).mean():.0%}")
+    print("true held poses above the win bar: " + ", ".join(shares))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("evidence", nargs="+")
@@ -83,6 +94,7 @@ def main() -> None:
         print(f"\n{path}: {len(ev.labels)} PublicTest faces, {0 if clear is None else clear.sum()} clear")
         header = "median (90th pct) over halvings of: "
         cols = ["b_spread", "b_low", "b_false"] + (["c_spread", "c_low", "c_false"] if clear is not None else [])
+        reachable(ev)
         print(header + ", ".join(cols))
         for title, policy in POLICIES.items():
             rng = np.random.default_rng(0)
