@@ -105,3 +105,39 @@ def explore(
         err_console.print("no augmentation gallery: it needs torch (pip install 'ferkit[train]')", markup=False)
     page = write_exploration(faces, out, seed=seed, extra=extra)
     console.print(f"wrote {page}")
+
+
+@command("reframe", data_app)
+def data_reframe(
+    path: DataPath,
+    out: Annotated[Path, typer.Option(help="the pack to write (name ends in .ferpack.xz): every split, votes kept")],
+    share: Annotated[float, typer.Option(help="the share of Training faces to replace by detector crops")] = 0.5,
+    seed: Annotated[int, typer.Option(help="which faces, and their frames")] = 0,
+    jobs: Annotated[int, typer.Option(help="processes (default: one per core)")] = 0,
+    ferplus: FerplusOpt = None,
+) -> None:
+    """Replace a share of the Training faces by the crop our detector cuts from a webcam-like frame of each.
+
+    Train on the result (`ferkit train --data OUT`) so training sees the framing, tilt, light, blur and JPEG
+    that inference sees; test splits are copied untouched.
+    """
+    from rich.progress import Progress
+
+    from ferkit.data.pack import write_pack
+    from ferkit.vision.reframe import reframe_training
+
+    faces = _load(path, ferplus)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("detector crops of Training faces", total=None)
+        reframed, replaced, chosen = reframe_training(
+            faces,
+            share,
+            seed=seed,
+            jobs=jobs or None,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    written = write_pack(reframed, out, reframed.split_names)
+    console.print(
+        f"{replaced:,} of {chosen:,} chosen Training faces re-framed ({chosen - replaced:,} not found: kept as they "
+        f"were); wrote {written} ({written.stat().st_size / 2**20:.1f} MiB)"
+    )
