@@ -1,4 +1,4 @@
-"""Training faces re-framed by the detector: only Training rows change, rows and votes stay aligned."""
+"""`ferkit data reframe`: only Training rows change; rows, labels and votes stay aligned."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 import ferkit.vision.detectors as detectors
+from ferkit.cli.data_commands import reframe_training
 from ferkit.data.faceset import FaceSet
+from ferkit.errors import BadInput
 from ferkit.labels import SPLITS
 from ferkit.vision.detect import FaceBox
-from ferkit.vision.reframe import reframe_training
 from tests.conftest import FER2013_TARBALL
 from tests.train.conftest import tiny_faces
 
@@ -47,7 +48,7 @@ def test_only_training_faces_change_and_everything_stays_aligned(monkeypatch):
 
 
 def test_a_share_outside_zero_to_one_is_refused():
-    with pytest.raises(ValueError, match="share"):
+    with pytest.raises(BadInput, match="share"):
         reframe_training(tiny_faces(), 1.5, jobs=1)
 
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
 from rich.table import Table
 
 from ferkit.cli.common import DataPath, FerplusOpt, _load, command, console, data_app, err_console
+from ferkit.errors import BadInput
+
+if TYPE_CHECKING:
+    from ferkit.data.faceset import FaceSet
+
+Progressed = Callable[[int, int], None]
 
 
 @command("info", data_app)
@@ -124,7 +131,6 @@ def data_reframe(
     from rich.progress import Progress
 
     from ferkit.data.pack import write_pack
-    from ferkit.vision.reframe import reframe_training
 
     faces = _load(path, ferplus)
     with Progress(transient=True) as bar:
@@ -141,3 +147,26 @@ def data_reframe(
         f"{replaced:,} of {chosen:,} chosen Training faces re-framed ({chosen - replaced:,} not found: kept as they "
         f"were); wrote {written} ({written.stat().st_size / 2**20:.1f} MiB)"
     )
+
+
+def reframe_training(
+    faces: FaceSet, share: float, *, seed: int = 0, jobs: int | None = None, progress: Progressed | None = None
+) -> tuple[FaceSet, int, int]:
+    """(a copy of `faces` with `share` of its Training faces replaced by detector crops, replaced, chosen).
+
+    Faces the detector misses keep their original crop; other splits, labels and votes are untouched.
+    """
+    from ferkit.data.faceset import FaceSet
+    from ferkit.labels import SPLITS, TRAIN_SPLIT
+    from ferkit.vision.reframe import detector_crops
+
+    if not 0 < share <= 1:
+        raise BadInput(f"--share must be more than 0 and at most 1, not {share}")
+    training = np.flatnonzero(faces.split_codes == SPLITS.index(TRAIN_SPLIT))
+    chosen = np.sort(np.random.default_rng(seed).choice(training, size=round(share * len(training)), replace=False))
+    crops, found = detector_crops(faces.faces[chosen], seed=seed, jobs=jobs, progress=progress)
+    new_faces = faces.faces.copy()
+    new_faces[chosen] = crops
+    source = f"{faces.source}, {int(found.sum())} Training faces re-framed by the detector"
+    reframed = FaceSet(new_faces, faces.labels, faces.split_codes, faces.votes, source, faces.row_index)
+    return reframed, int(found.sum()), len(chosen)

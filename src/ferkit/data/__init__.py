@@ -3,7 +3,7 @@
 from ferkit.data.errors import DataError
 from ferkit.data.faceset import FACE_SIZE, UNKNOWN_LABEL, FaceSet
 from ferkit.data.ferplus import ferplus_distribution, ferplus_majority, not_a_face
-from ferkit.data.label_space import split_with_labels, training_prior
+from ferkit.data.label_space import split_with_labels, split_with_votes, training_prior
 from ferkit.data.load import load_faces
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "load_faces",
     "not_a_face",
     "split_with_labels",
+    "split_with_votes",
     "training_prior",
 ]

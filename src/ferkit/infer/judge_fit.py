@@ -80,8 +80,7 @@ def collect_evidence(
     plain crop bounds the win bar too. A FER+ model is fitted on the FER+ majority labels (`ferplus`:
     fer2013new.csv).
     """
-    from ferkit.data import load_faces
-    from ferkit.data.label_space import split_with_votes
+    from ferkit.data import load_faces, split_with_votes
 
     recognizer = Recognizer(model)
     # in the model's own label space: FER2013's labels, or the FER+ majority vote (faces without one left out)

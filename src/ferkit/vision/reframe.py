@@ -1,10 +1,9 @@
-"""Training faces re-framed by our own detector: each put in a webcam-like frame, found, and cropped back.
+"""Faces re-framed by our own detector: each put in a webcam-like frame, found, and cropped back.
 
 The classifier learns on FER2013's crops but, in the game and on photos, sees crops cut around MTCNN's
 box from a webcam frame: framed a little differently, tilted, in poor light, blurred, JPEG-compressed.
-Replacing a share of the Training faces by such crops lets training see what inference sees. Only
-Training faces are touched (never a test split), one crop per face, in place: rows, labels and FER+ votes
-stay aligned.
+Replacing a share of the Training faces by such crops lets training see what inference sees
+(`ferkit data reframe`, which touches Training faces only and keeps rows, labels and FER+ votes aligned).
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from ferkit.data.faceset import FaceSet
-from ferkit.labels import SPLITS, TRAIN_SPLIT
 from ferkit.vision.crop import crop_face
 from ferkit.vision.webcam import webcam_frame
 
@@ -46,45 +43,27 @@ def _reframe_chunk(args: tuple[np.ndarray, int]) -> tuple[np.ndarray, np.ndarray
     return out, found
 
 
-def reframe_training(
-    faces: FaceSet,
-    share: float,
+def detector_crops(
+    faces: np.ndarray,
     *,
     seed: int = 0,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[FaceSet, int, int]:
-    """A copy of `faces` with `share` of the Training faces replaced by detector crops.
-
-    Returns (faces, replaced, chosen): faces the detector missed keep their original crop.
-    """
-    if not 0 < share <= 1:
-        raise ValueError(f"share must be in (0, 1], got {share}")
-    rng = np.random.default_rng(seed)
-    training = np.flatnonzero(faces.split_codes == SPLITS.index(TRAIN_SPLIT))
-    chosen = np.sort(rng.choice(training, size=round(share * len(training)), replace=False))
-    chunks = np.array_split(chosen, max(1, len(chosen) // 256))
-    work = [(faces.faces[rows], seed * 100_003 + k) for k, rows in enumerate(chunks)]
-    new_faces = faces.faces.copy()
-    replaced = done = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each 48×48 face's detector crop from a webcam-like frame: (crops, found); a missed face keeps its own."""
+    chunks = np.array_split(np.arange(len(faces)), max(1, len(faces) // 256))
+    work = [(faces[rows], seed * 100_003 + k) for k, rows in enumerate(chunks)]
+    crops, found = faces.copy(), np.zeros(len(faces), bool)
+    done = 0
     jobs = jobs or os.cpu_count() or 1
     # one process per core, one thread each: MTCNN on small frames does not gain from intra-op threads
     with ProcessPoolExecutor(max_workers=jobs, initializer=_one_thread) if jobs > 1 else _InProcess() as pool:
-        for rows, (crops, found) in zip(chunks, pool.map(_reframe_chunk, work)):
-            new_faces[rows] = crops
-            replaced += int(found.sum())
+        for rows, (chunk_crops, chunk_found) in zip(chunks, pool.map(_reframe_chunk, work)):
+            crops[rows], found[rows] = chunk_crops, chunk_found
             done += len(rows)
             if progress is not None:
-                progress(done, len(chosen))
-    reframed = FaceSet(
-        faces=new_faces,
-        labels=faces.labels,
-        split_codes=faces.split_codes,
-        votes=faces.votes,
-        source=f"{faces.source}, {replaced} Training faces re-framed by the detector",
-        row_index=faces.row_index,
-    )
-    return reframed, replaced, len(chosen)
+                progress(done, len(faces))
+    return crops, found
 
 
 class _InProcess:
