@@ -122,9 +122,11 @@ def main() -> None:
         f"{right[False] / total:.1%}, with eyes levelled {right[True] / total:.1%}"
     )
     # the classification gap alone: the faces the detector found, as crops and through the detector's box
+    n = found[False]
     print(
-        f"on the {found[False]} faces found: crops {right_crop_found / found[False]:.1%}, detect→classify "
-        f"{right[False] / found[False]:.1%} (gap {100 * (right_crop_found - right[False]) / found[False]:.1f} points)"
+        f"on the {n} faces found: crops {right_crop_found / n:.1%}, detect→classify {right[False] / n:.1%} "
+        f"(gap {100 * (right_crop_found - right[False]) / n:.1f} points), with eyes levelled {right[True] / n:.1%} "
+        f"(gap {100 * (right_crop_found - right[True]) / n:.1f})"
     )
     print(
         f"detection + 2 classifications per 640×480 scene {1000 * seconds / args.scenes:.1f} ms "
