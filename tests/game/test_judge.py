@@ -187,6 +187,11 @@ def test_evidence_that_is_not_ours_is_refused_with_the_file_named(tmp_path):
     np.savez(path, held=np.zeros((2, 7)))
     with pytest.raises(ModelError, match=r"other\.npz"):
         JudgeEvidence.load(path)
+    text = tmp_path / "notes.txt"  # not an archive at all: the same clear refusal, never a pickle prompt
+    text.write_text("hello")
+    with pytest.raises(ModelError, match=r"notes\.txt: not judge evidence") as refused:
+        JudgeEvidence.load(text)
+    assert "pickle" not in str(refused.value)
 
 
 def test_the_median_clear_crop_earns_the_same_score_for_every_expression():

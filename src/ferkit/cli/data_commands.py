@@ -130,8 +130,10 @@ def data_reframe(
     """
     from rich.progress import Progress
 
-    from ferkit.data.pack import write_pack
+    from ferkit.data.pack import PACK_SUFFIX, write_pack
 
+    if not out.name.endswith(PACK_SUFFIX):  # said before minutes of work, not after
+        raise BadInput(f"{out}: a pack's name must end in {PACK_SUFFIX}")
     faces = _load(path, ferplus)
     with Progress(transient=True) as bar:
         task = bar.add_task("detector crops of Training faces", total=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,11 +53,15 @@ class JudgeEvidence:
 
     @classmethod
     def load(cls, path: str | Path) -> JudgeEvidence:
-        with np.load(path, allow_pickle=False) as data:
-            if "format" not in data or str(data["format"]) != EVIDENCE_FORMAT:
-                raise ModelError(f"{path}: not judge evidence ({EVIDENCE_FORMAT}) written by calibrate-judge")
-            names = tuple(str(n) for n in data["class_names"])
-            return cls(names, data["held"], data["crops"], data["labels"], data.get("votes"))
+        refused = f"{path}: not judge evidence ({EVIDENCE_FORMAT}, an .npz written by calibrate-judge --save-evidence)"
+        try:
+            with np.load(path, allow_pickle=False) as data:  # never unpickle: an .npz of plain arrays or nothing
+                if not hasattr(data, "files") or "format" not in data.files or str(data["format"]) != EVIDENCE_FORMAT:
+                    raise ModelError(refused)
+                names = tuple(str(n) for n in data["class_names"])
+                return cls(names, data["held"], data["crops"], data["labels"], data.get("votes"))
+        except (ValueError, OSError, KeyError, zipfile.BadZipFile) as error:
+            raise ModelError(f"{refused}: {type(error).__name__}") from None
 
     def fit(self, policy: JudgePolicy = JudgePolicy()) -> JudgeCalibration:
         fitted_on = f"{SELECT_SPLIT}, webcam-like frames held per face; win bar also on the plain crops"
