@@ -139,3 +139,40 @@ def test_the_detectors_input_is_the_servers_to_the_byte(playwright, tmp_path):  
     args = [png, detector.clahe_clip_limit, detector.clahe_tiles]
     got = np.array(evaluate_in_page(playwright, tmp_path, EQUALIZE_IN_PAGE, args), np.uint8).reshape(expected.shape)
     assert int((got != expected).sum()) == 0
+
+
+LEVELLED_CROPS_IN_PAGE = """async ([width, height, pixels, boxes, faceSize, framing]) => {
+  const faces = await import("/static/faces.mjs");
+  const ops = await import("/static/imageops.mjs");
+  const gray = ops.image(width, height, 1, Uint8Array.from(pixels));
+  return boxes.map((box) => Array.from(faces.cropFace(gray, box, framing, faceSize, true).data));
+}"""
+
+
+def test_levelled_crops_in_the_page_are_the_servers_bytes(playwright, tmp_path):  # noqa: F811
+    """crop_face(level_eyes=True) and the page's cropFace(..., levelEyes): the same 48×48 faces, byte for byte,
+    for faces turned up to ±25°, of many sizes, inside and across the picture's edges (and one left as is)."""
+    from ferkit.face_size import FACE_SIZE
+    from ferkit.vision.crop import crop_face
+    from ferkit.vision.detect import FaceBox
+
+    rng = np.random.default_rng(5)
+    width, height = 333, 251
+    gray = cv2.GaussianBlur(rng.integers(0, 256, (height, width), dtype=np.uint8), (0, 0), 2)
+    gray = np.clip(gray.astype(int) + rng.integers(-20, 20, gray.shape), 0, 255).astype(np.uint8)
+    boxes, expected = [], []
+    for k in range(60):
+        side = int(rng.integers(20, 200))
+        x, y = int(rng.integers(-side // 2, width - side // 2)), int(rng.integers(-side // 2, height - side // 2))
+        angle = 0.5 if k == 0 else float(rng.uniform(-25, 25))  # the first is under 1°: not turned
+        eye = side * 0.3
+        cx, cy = x + side / 2, y + side * 0.4
+        dx, dy = eye * np.cos(np.radians(angle)), eye * np.sin(np.radians(angle))
+        marks = ((cx - dx, cy - dy), (cx + dx, cy + dy), (cx, cy), (cx - dx, cy + eye), (cx + dx, cy + eye))
+        box = FaceBox(x, y, side, side + int(rng.integers(-5, 6)), 0.99, tuple((float(a), float(b)) for a, b in marks))
+        boxes.append({"x": box.x, "y": box.y, "w": box.w, "h": box.h, "landmarks": [list(m) for m in box.landmarks]})
+        expected.append(crop_face(gray, box, 0.96, level_eyes=True).reshape(-1).tolist())
+    arg = [width, height, gray.reshape(-1).tolist(), boxes, FACE_SIZE, 0.96]
+    got = evaluate_in_page(playwright, tmp_path, LEVELLED_CROPS_IN_PAGE, arg)
+    differing = [k for k, (a, b) in enumerate(zip(got, expected)) if a != b]
+    assert len(got) == len(expected) and not differing

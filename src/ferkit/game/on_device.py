@@ -48,6 +48,7 @@ def vision_config(recognizer: Recognizer, settings: ServerSettings) -> dict:
     config: dict = {
         "inference": "browser" if browser_ready(recognizer, settings) else "server",
         "face_size": FACE_SIZE,
+        "level_eyes": bool(getattr(recognizer, "level_eyes", False)),  # crop_face turns the face so the eyes lie level
         "max_faces": GAME_MAX_FACES,
         "capture_width": CAPTURE_WIDTH,
         "model": {

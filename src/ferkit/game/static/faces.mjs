@@ -182,10 +182,18 @@ export class MtcnnDetector {
   }
 }
 
-/** crop_face: a square `framing` × the box's larger side, edges replicated, as a 48×48 gray face. */
-export function cropFace(gray, box, framing, faceSize) {
+/** crop_face: a square `framing` × the box's larger side, edges replicated, as a 48×48 gray face; with
+ * `levelEyes` (and landmarks) turned about the face centre so the eyes lie level. */
+export function cropFace(gray, box, framing, faceSize, levelEyes = false) {
   const side = roundHalfEven(Math.max(box.w, box.h) * framing);
   const cx = box.x + box.w / 2, cy = box.y + box.h / 2;
+  if (levelEyes && box.landmarks) {
+    const [[lx, ly], [rx, ry]] = box.landmarks;
+    // eye_angle: math.degrees(atan2) is x * (180 / pi)
+    if (Math.abs(Math.atan2(ry - ly, rx - lx) * (180 / Math.PI)) > 1.0) {
+      return toFaceSize(levelledSquare(gray, cx, cy, rx - lx, ry - ly, side), faceSize);
+    }
+  }
   const x0 = roundHalfEven(cx - side / 2), y0 = roundHalfEven(cy - side / 2);
   const square = image(side, side, 1);
   for (let y = 0; y < side; y++) {
@@ -195,8 +203,38 @@ export function cropFace(gray, box, framing, faceSize) {
       square.data[y * side + x] = gray.data[sy * gray.width + sx];
     }
   }
-  if (side === faceSize) return square;
-  return side > faceSize ? resizeArea(square, faceSize, faceSize) : resizeLinearExact(square, faceSize, faceSize);
+  return toFaceSize(square, faceSize);
+}
+
+function toFaceSize(square, faceSize) {
+  if (square.width === faceSize) return square;
+  return square.width > faceSize ? resizeArea(square, faceSize, faceSize) : resizeLinearExact(square, faceSize, faceSize);
+}
+
+/** ferkit.vision.crop.levelled_square, the same bytes: the side×side square centred on (cx, cy) turned so
+ * (dx, dy) becomes horizontal; bilinear at 1/32 pixel with integer weights, edges replicated. */
+export function levelledSquare(gray, cx, cy, dx, dy, side) {
+  const norm = Math.sqrt(dx * dx + dy * dy);
+  const c = dx / norm, s = dy / norm;
+  const out = image(side, side, 1);
+  const { width, height, data } = gray;
+  const clampX = (v) => Math.min(Math.max(v, 0), width - 1);
+  const clampY = (v) => Math.min(Math.max(v, 0), height - 1);
+  for (let v = 0; v < side; v++) {
+    const dv = v - side / 2;
+    for (let u = 0; u < side; u++) {
+      const du = u - side / 2;
+      // the same float64 operations in the same order as the Python, then 1/32 pixel
+      const x = Math.floor((cx + c * du - s * dv) * 32 + 0.5);
+      const y = Math.floor((cy + s * du + c * dv) * 32 + 0.5);
+      const fx = x & 31, fy = y & 31;
+      const x0 = clampX(x >> 5), x1 = clampX((x >> 5) + 1), y0 = clampY(y >> 5), y1 = clampY((y >> 5) + 1);
+      const top = (32 - fx) * data[y0 * width + x0] + fx * data[y0 * width + x1];
+      const bottom = (32 - fx) * data[y1 * width + x0] + fx * data[y1 * width + x1];
+      out.data[v * side + u] = ((32 - fy) * top + fy * bottom + 512) >> 10;
+    }
+  }
+  return out;
 }
 
 export class Recognizer {
@@ -215,7 +253,8 @@ export class Recognizer {
     const size = this.vision.face_size;
     const gray = grayFromRgb(rgb);
     const input = new Float32Array(boxes.length * size * size);
-    boxes.forEach((box, k) => input.set(cropFace(gray, box, this.vision.detector.fer_framing, size).data, k * size * size));
+    const level = Boolean(this.vision.level_eyes);
+    boxes.forEach((box, k) => input.set(cropFace(gray, box, this.vision.detector.fer_framing, size, level).data, k * size * size));
     const feeds = { [this.classifier.inputNames[0]]: new this.ort.Tensor("float32", input, [boxes.length, 1, size, size]) };
     const logits = (await this.classifier.run(feeds))[this.classifier.outputNames[0]].data;
     const n = this.classNames.length;

@@ -214,7 +214,9 @@ function resizeAreaFast(src, x0, y0, width, height, fx, fy) {
 
 // Bilinear coefficients as OpenCV computes them: centre-aligned for INTER_LINEAR; for INTER_AREA when
 // enlarging, the "area mode" variant (a pixel stays flat until the next source pixel's cell begins).
-function linearTable(src, dst, areaMode) {
+// keepFraction: OpenCV's rows (not its columns) keep the fraction at the edges and only clamp the two
+// source rows, so the first and last output rows are weighted sums of one row (matters for the rounding).
+function linearTable(src, dst, areaMode, keepFraction = false) {
   const scale = src / dst;
   const inv = dst / src;
   const index = new Int32Array(dst * 2), weight = new Int32Array(dst * 2);
@@ -230,8 +232,13 @@ function linearTable(src, dst, areaMode) {
       f = f <= 0 ? 0 : f - Math.floor(f);
     }
     let s0 = s, s1 = s + 1;
-    if (s < 0) { f = 0; s0 = s1 = 0; }
-    if (s + 1 >= src) { if (s >= src - 1) { f = 0; s0 = s1 = src - 1; } else s1 = src - 1; }
+    if (keepFraction) {
+      s0 = Math.min(Math.max(s, 0), src - 1);
+      s1 = Math.min(Math.max(s + 1, 0), src - 1);
+    } else {
+      if (s < 0) { f = 0; s0 = s1 = 0; }
+      if (s + 1 >= src) { if (s >= src - 1) { f = 0; s0 = s1 = src - 1; } else s1 = src - 1; }
+    }
     index[2 * d] = s0;
     index[2 * d + 1] = s1;
     // fixed point, 11 bits (INTER_RESIZE_COEF_BITS)
@@ -255,7 +262,7 @@ function saturate16Round(v) {
 function resizeLinear(src, width, height, areaMode) {
   const c = src.channels;
   const out = image(width, height, c);
-  const xt = linearTable(src.width, width, areaMode), yt = linearTable(src.height, height, areaMode);
+  const xt = linearTable(src.width, width, areaMode), yt = linearTable(src.height, height, areaMode, !areaMode);
   const rows = [new Int32Array(width * c), new Int32Array(width * c)];
   for (let dy = 0; dy < height; dy++) {
     for (let r = 0; r < 2; r++) {
