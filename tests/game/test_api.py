@@ -150,3 +150,9 @@ def test_a_server_with_flip_tta_says_so_and_scores_games_itself(tmp_path):
     for got, want, once in zip(faces, flipped, plain):
         assert got["probabilities"] == pytest.approx(want.probabilities, abs=1e-6)
         assert got["probabilities"] != pytest.approx(once.probabilities, abs=1e-4)  # TTA did change them
+
+
+def test_the_page_is_told_to_level_eyes_as_the_server_does(real_client):
+    """The server's Recognizer levels the eyes before the crop by default; /api/vision tells the page to do the same."""
+    assert Recognizer().level_eyes is True
+    assert real_client.get("/api/vision").json()["level_eyes"] is True
