@@ -20,3 +20,27 @@ def test_the_page_scripts_use_no_html_sinks():
     offenders = [f"{p.name}:{n}" for p in own for n, line in enumerate(p.read_text().splitlines(), 1)
                  if HTML_SINKS.search(line)]  # fmt: skip
     assert offenders == []
+
+
+def test_the_api_docs_ignore_a_spec_or_config_named_in_the_query():
+    """Swagger UI (/docs, vendored) renders HTML from the spec it loads: it must only ever load our own schema.
+
+    Old Swagger UI versions took `?url=` / `?configUrl=` from the address bar (a known DOM-XSS route); the
+    vendored 5.x has `queryConfigEnabled` off, and FastAPI's page names /openapi.json itself.
+    """
+    import tempfile
+
+    from fastapi.testclient import TestClient
+
+    from ferkit.game.app import create_app
+    from ferkit.game.settings import ServerSettings
+
+    bundle = (STATIC / "vendor" / "swagger-ui" / "swagger-ui-bundle.js").read_text()
+    assert "queryConfigEnabled:!1" in bundle  # the default stays off in the copy we ship
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        TestClient(create_app(ServerSettings(leaderboard_path=Path(tmp) / "lb.sqlite3"))) as client,
+    ):
+        page = client.get("/docs?url=https://evil.example/x.json&configUrl=https://evil.example/c.json").text
+    assert "evil.example" not in page and "url: '/openapi.json'" in page
+    assert "queryConfigEnabled" not in page or "queryConfigEnabled: false" in page
