@@ -17,20 +17,20 @@ runner = CliRunner()
 
 
 @pytest.mark.skipif(not FER2013_TARBALL.exists(), reason=f"FER2013 not found at {FER2013_TARBALL}")
-def test_predict_faces_reproduces_the_accuracy_on_the_model_card():
-    """The player's path (onnxruntime, no torch) scores PrivateTest exactly as the shipped card says."""
-    from ferkit.data import load_faces
-    from ferkit.weights import default_model_path
+def test_predict_faces_gives_what_the_card_was_evaluated_with():
+    """The player's path (onnxruntime, no torch) gives the evaluated probabilities, with and without the rule.
 
-    test = load_faces(FER2013_TARBALL).split("PrivateTest")
-    faces = np.ascontiguousarray(test.faces)
-    card = json.loads(default_model_path().with_suffix(".card.json").read_text())
-    probs = Recognizer(rule="as-trained").predict_faces(faces)
-    np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
-    assert abs(float((probs.argmax(1) == test.labels).mean()) - card["results"]["PrivateTest/none"]["accuracy"]) < 1e-9
-    balanced = Recognizer().predict_faces(faces)  # the model's balanced rule, as predict and the game use it
-    want = card["decision_rule"]["results"]["PrivateTest"]["balanced"]["accuracy"]
-    assert abs(float((balanced.argmax(1) == test.labels).mean()) - want) < 5e-5
+    The card's PrivateTest figures themselves are reproduced by tests/evaluate/test_shipped_model.py through
+    `evaluate`; here the same predictor against the Recognizer on 300 real faces is enough.
+    """
+    from ferkit.data import load_faces
+    from ferkit.evaluate.predictors import load_predictor
+
+    faces = np.ascontiguousarray(load_faces(FER2013_TARBALL).split("PrivateTest").faces[:300])
+    for recognizer, rule in ((Recognizer(rule="as-trained"), "as-trained"), (Recognizer(), "balanced")):
+        probs = recognizer.predict_faces(faces)
+        np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
+        np.testing.assert_allclose(probs, load_predictor("default", rule).predict_proba(faces), atol=1e-6)
 
 
 def test_flip_tta_averages_each_face_and_its_mirror(tmp_path):
