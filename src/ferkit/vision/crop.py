@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 from ferkit.face_size import to_face48
@@ -31,7 +32,7 @@ def crop_face(image: np.ndarray, box: FaceBox, framing: float, *, level_eyes: bo
     angle = eye_angle(box) if level_eyes else 0.0
     if abs(angle) > 1.0:  # turned about the face centre so the eyes lie level; edges replicated as below
         (lx, ly), (rx, ry) = box.landmarks[0], box.landmarks[1]
-        return to_face48(levelled_square(to_gray(image), cx, cy, rx - lx, ry - ly, side))
+        return to_face48(levelled_square(image, cx, cy, rx - lx, ry - ly, side))
     x0, y0 = round(cx - side / 2), round(cy - side / 2)
     height, width = image.shape[:2]
     if x0 >= 0 and y0 >= 0 and x0 + side <= width and y0 + side <= height:
@@ -49,25 +50,35 @@ def crop_face(image: np.ndarray, box: FaceBox, framing: float, *, level_eyes: bo
 SUBPIXEL = 32
 
 
-def levelled_square(gray: np.ndarray, cx: float, cy: float, dx: float, dy: float, side: int) -> np.ndarray:
-    """The side×side square centred on (cx, cy), turned so the direction (dx, dy) becomes horizontal.
+def levelled_square(image: np.ndarray, cx: float, cy: float, dx: float, dy: float, side: int) -> np.ndarray:
+    """The side×side gray square centred on (cx, cy), turned so the direction (dx, dy) becomes horizontal.
 
     Bilinear, with pixels past the edges replicated. Output pixel (u, v) samples the image at
-    (cx + c·u' − s·v', cy + s·u' + c·v'), where u' = u − side/2, v' = v − side/2, c = dx/|d|, s = dy/|d|.
+    (cx + c·u' − s·v', cy + s·u' + c·v'), where u' = u − side/2, v' = v − side/2, c = dx/|d|, s = dy/|d|;
+    a sample at (ix + fx/32, iy + fy/32) is ((32−fx)(32−fy)·p00 + fx(32−fy)·p01 + (32−fx)fy·p10 + fx·fy·p11
+    + 512) >> 10. `image` is BGR or gray.
     """
     norm = math.sqrt(dx * dx + dy * dy)
     c, s = dx / norm, dy / norm
     offsets = np.arange(side, dtype=np.float64) - side / 2
     u, v = offsets[None, :], offsets[:, None]
     # evaluated in this order on both sides (float64, no fused multiply-add), then rounded to 1/32 pixel
-    x = np.floor((cx + c * u - s * v) * SUBPIXEL + 0.5).astype(np.int64)
-    y = np.floor((cy + s * u + c * v) * SUBPIXEL + 0.5).astype(np.int64)
-    ix, fx, iy, fy = x >> 5, x & 31, y >> 5, y & 31
-    height, width = gray.shape
-    x0, x1 = np.clip(ix, 0, width - 1), np.clip(ix + 1, 0, width - 1)
-    y0, y1 = np.clip(iy, 0, height - 1), np.clip(iy + 1, 0, height - 1)
-    g = gray.astype(np.int64)
-    top = (32 - fx) * g[y0, x0] + fx * g[y0, x1]
-    bottom = (32 - fx) * g[y1, x0] + fx * g[y1, x1]
-    total = (32 - fy) * top + fy * bottom
-    return ((total + 512) >> 10).astype(np.uint8)
+    x = np.floor((cx + c * u - s * v) * SUBPIXEL + 0.5).astype(np.int32)
+    y = np.floor((cy + s * u + c * v) * SUBPIXEL + 0.5).astype(np.int32)
+    ix, iy = x >> 5, y >> 5
+    height, width = image.shape[:2]
+    # Only the window the square reads is made gray (the whole frame cost 3 ms a face). Its edges are the
+    # image's wherever a sample falls outside, so replicating the window's edges replicates the image's.
+    left, right = int(np.clip(ix.min(), 0, width - 1)), int(np.clip(ix.max() + 1, 0, width - 1))
+    top, bottom = int(np.clip(iy.min(), 0, height - 1)), int(np.clip(iy.max() + 1, 0, height - 1))
+    span = max(right - left, bottom - top) + 1
+    if span > np.iinfo(np.int16).max:  # the remap below takes int16 positions
+        raise ValueError(f"a levelled face crop can span at most 32767 pixels, not {span}")
+    gray = to_gray(np.ascontiguousarray(image[top : bottom + 1, left : right + 1]))
+    # OpenCV's fixed-point remap is exactly the sum above: its bilinear table for 1/32 pixel holds
+    # (32−fx)(32−fy)·32 (sum 32768) and it rounds with >> 15. Positions further out than one pixel past the
+    # window read the same edge pixels, so they are pulled in to fit int16.
+    cols = np.clip(ix - left, -1, right - left).astype(np.int16)
+    rows = np.clip(iy - top, -1, bottom - top).astype(np.int16)
+    fractions = ((y & 31) * SUBPIXEL + (x & 31)).astype(np.uint16)
+    return cv2.remap(gray, np.stack([cols, rows], -1), fractions, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
