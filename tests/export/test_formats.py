@@ -31,6 +31,15 @@ def run(tmp_path_factory):
     return csv_path, root / "run" / "best.pt"
 
 
+@pytest.fixture(scope="module")
+def tflite_export(run, tmp_path_factory):
+    """The registered TFLite exporter's file and report, made once (a conversion costs ~12 s of CI)."""
+    if importlib.util.find_spec("litert_torch") is None:
+        pytest.skip("litert_torch not installed (.[export])")
+    _, checkpoint = run
+    return EXPORTERS.get("tflite").write(checkpoint, tmp_path_factory.mktemp("tflite") / "model.tflite", False)
+
+
 def test_int8_onnx_is_calibrated_checked_and_keeps_class_names(run, tmp_path):
     csv_path, checkpoint = run
     out = tmp_path / "model.int8.onnx"
@@ -70,32 +79,34 @@ def test_int8_that_costs_more_than_a_point_on_publictest_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("name", EXPORTERS.names())
-def test_every_registered_format_writes_a_checked_export(run, tmp_path, name):
+def test_every_registered_format_writes_a_checked_export(run, tmp_path, name, request):
     exporter = EXPORTERS.get(name)
     module = {"tflite": "litert_torch", "coreml": "coremltools"}.get(name)
     if module and importlib.util.find_spec(module) is None:
         pytest.skip(f"{module} not installed (.[export])")
     _, checkpoint = run
-    report = exporter.write(checkpoint, tmp_path / f"model{exporter.suffix}", False)
+    if name == "tflite":  # written once for every TFLite test
+        report = request.getfixturevalue("tflite_export")
+    else:
+        report = exporter.write(checkpoint, tmp_path / f"model{exporter.suffix}", False)
     assert report.path.exists() and report.size_bytes > 0
     assert report.max_prob_difference is None or report.max_prob_difference <= 1e-4
 
 
 @needs["tflite"]
-def test_tflite_matches_torch_in_the_litert_interpreter(run, tmp_path):
-    from ferkit.export.tflite_export import export_tflite, tflite_probabilities
+def test_tflite_matches_torch_in_the_litert_interpreter(tflite_export):
+    from ferkit.export.tflite_export import tflite_probabilities
 
-    _, checkpoint = run
-    report = export_tflite(checkpoint, tmp_path / "model.tflite")
+    report = tflite_export
     assert report.faces_checked == 256 and report.max_prob_difference <= 1e-4
-    sidecar = json.loads((tmp_path / "model.json").read_text())
+    sidecar = json.loads(report.path.with_suffix(".json").read_text())
     assert sidecar["class_names"][5] == "surprise"
-    probabilities = tflite_probabilities(tmp_path / "model.tflite", tiny_faces().faces[:4])
+    probabilities = tflite_probabilities(report.path, tiny_faces().faces[:4])
     np.testing.assert_allclose(probabilities.sum(1), 1, atol=1e-5)  # softmax is part of the graph
 
 
 @needs["tflite"]
-def test_int8_tflite_is_full_integer_and_agrees_with_fp32(run, tmp_path):
+def test_int8_tflite_is_full_integer_and_agrees_with_fp32(run, tflite_export, tmp_path):
     from ferkit.export.tflite_export import tflite_probabilities
 
     csv_path, checkpoint = run
@@ -107,8 +118,7 @@ def test_int8_tflite_is_full_integer_and_agrees_with_fp32(run, tmp_path):
     from ai_edge_litert.interpreter import Interpreter
 
     assert Interpreter(model_path=str(out)).get_input_details()[0]["dtype"] == np.int8
-    fp32 = tmp_path / "model.tflite"
-    runner.invoke(app, ["export", str(checkpoint), "--format", "tflite", "--out", str(fp32)])
+    fp32 = tflite_export.path
     faces = tiny_faces(n_select=48, n_report=48).split("PrivateTest").faces
     agree = tflite_probabilities(out, faces).argmax(1) == tflite_probabilities(fp32, faces).argmax(1)
     assert agree.mean() >= 0.9
