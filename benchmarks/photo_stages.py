@@ -1,0 +1,72 @@
+"""Where a photo's time goes: milliseconds per stage of `Recognizer().predict` on a 640×480 frame with one face.
+
+The frame is benchmarks/latency.py's (one 200 px FER2013 face, or a drawn one without the data). Each stage
+is timed inside the real pipeline by wrapping it, over --repeats photos after one warm-up; the sum of the
+stages is less than the total by the glue between them.
+Usage: python benchmarks/photo_stages.py [--repeats 100] [--min-size 40] [--data fer2013.tar.gz]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from latency import DEFAULT, one_face_frame
+
+from ferkit.infer import Recognizer
+from ferkit.vision import mtcnn
+
+
+def timed(seconds: dict[str, float], name: str, function: Callable) -> Callable:
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            seconds[name] += time.perf_counter() - start
+
+    return wrapper
+
+
+class TimedSession:
+    """An onnxruntime session whose run() is timed under `name`."""
+
+    def __init__(self, session, seconds: dict[str, float], name: str) -> None:
+        self._session, self.run = session, timed(seconds, name, session.run)
+
+    def __getattr__(self, attribute: str):
+        return getattr(self._session, attribute)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=100)
+    parser.add_argument("--min-size", type=float, default=None)
+    parser.add_argument("--data", type=Path, default=DEFAULT)
+    args = parser.parse_args()
+    frame = one_face_frame(args.data)
+    recognizer = Recognizer()
+    detector = recognizer.detector
+    recognizer.predict(frame, min_size=args.min_size)  # warm-up
+    seconds: dict[str, float] = defaultdict(float)
+    for net in ("pnet", "rnet", "onet"):
+        setattr(detector, net, TimedSession(getattr(detector, net), seconds, f"{net[0].upper()}-Net"))
+    detector._equalized_rgb = timed(seconds, "equalise (CLAHE on LAB lightness)", detector._equalized_rgb)
+    mtcnn._crops = timed(seconds, "candidate crops for R-/O-Net", mtcnn._crops)
+    mtcnn._nms = timed(seconds, "non-maximum suppression", mtcnn._nms)
+    recognizer.classifier.session = TimedSession(recognizer.classifier.session, seconds, "classifier network")
+    recognizer.classify = timed(seconds, "crop + classify (with the network)", recognizer.classify)
+    start = time.perf_counter()
+    for _ in range(args.repeats):
+        faces = recognizer.predict(frame, min_size=args.min_size)
+    total = (time.perf_counter() - start) / args.repeats * 1000
+    print(f"one 640×480 photo, {len(faces)} face found, mean of {args.repeats}: {total:.1f} ms ({1000 / total:.1f}/s)")
+    for name, spent in seconds.items():
+        print(f"  {name:38s} {spent / args.repeats * 1000:6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
