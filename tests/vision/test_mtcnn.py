@@ -50,3 +50,34 @@ def test_landmarks_follow_a_turned_face():
         assert box.x < lx < rx < box.x + box.w  # left eye left of the right eye, both inside the box
         angles[turn] = eye_angle(box)
     assert angles[-15] > 5 and angles[15] < -5
+
+
+def _nms_one_by_one(boxes: np.ndarray, threshold: float, method: str) -> list[int]:
+    """Greedy NMS written out pair by pair: the best remaining box stays, boxes overlapping it go."""
+    order = list(np.argsort(-boxes[:, 4], kind="stable"))
+    area = (boxes[:, 2] - boxes[:, 0] + 1) * (boxes[:, 3] - boxes[:, 1] + 1)
+    keep = []
+    while order:
+        i = order.pop(0)
+        keep.append(int(i))
+        survivors = []
+        for j in order:
+            w = max(0.0, min(boxes[i, 2], boxes[j, 2]) - max(boxes[i, 0], boxes[j, 0]) + 1)
+            h = max(0.0, min(boxes[i, 3], boxes[j, 3]) - max(boxes[i, 1], boxes[j, 1]) + 1)
+            denom = min(area[i], area[j]) if method == "min" else area[i] + area[j] - w * h
+            if w * h / denom <= threshold:
+                survivors.append(j)
+        order = survivors
+    return keep
+
+
+@pytest.mark.parametrize("count", [40, 600])  # the all-pairs path (≤ 512 boxes) and the loop beyond it
+def test_nms_keeps_what_the_pairwise_rule_keeps(count):
+    rng = np.random.default_rng(count)
+    for _ in range(1 if count > 512 else 40):
+        x1, y1 = np.fix(rng.uniform(0, 300, count)), np.fix(rng.uniform(0, 300, count))
+        side = rng.uniform(1, 80, count)
+        score = np.round(rng.uniform(0, 1, count), 2)  # ties, as P-Net's rounded scores have
+        boxes = np.column_stack([x1, y1, x1 + side, y1 + side * rng.uniform(0.8, 1.2, count), score])
+        for method, threshold in (("union", 0.5), ("union", 0.7), ("min", 0.7)):
+            assert _nms(boxes, threshold, method).tolist() == _nms_one_by_one(boxes, threshold, method)

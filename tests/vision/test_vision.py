@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
 
 from ferkit.data import DataError
 from ferkit.vision import FaceBox, HaarFaceDetector, crop_face, read_image
+from ferkit.vision.crop import levelled_square
+from ferkit.vision.detect import to_gray
 
 
 def test_crop_of_the_exact_box_gives_back_the_face():
@@ -83,3 +87,36 @@ def test_exif_orientation_is_honoured(tmp_path):
     shown = read_image(tmp_path / "phone.jpg")
     assert shown.shape[:2] == (200, 100)  # portrait, as the phone showed it
     assert shown[:90].mean() > 200 and shown[110:].mean() < 50  # the white half is now on top
+
+
+def _levelled_reference(gray: np.ndarray, cx: float, cy: float, dx: float, dy: float, side: int) -> np.ndarray:
+    """levelled_square's documented integer bilinear, written out plainly over the whole image."""
+    norm = math.sqrt(dx * dx + dy * dy)
+    c, s = dx / norm, dy / norm
+    offsets = np.arange(side, dtype=np.float64) - side / 2
+    u, v = offsets[None, :], offsets[:, None]
+    x = np.floor((cx + c * u - s * v) * 32 + 0.5).astype(np.int64)
+    y = np.floor((cy + s * u + c * v) * 32 + 0.5).astype(np.int64)
+    ix, fx, iy, fy = x >> 5, x & 31, y >> 5, y & 31
+    height, width = gray.shape
+    x0, x1 = np.clip(ix, 0, width - 1), np.clip(ix + 1, 0, width - 1)
+    y0, y1 = np.clip(iy, 0, height - 1), np.clip(iy + 1, 0, height - 1)
+    g = gray.astype(np.int64)
+    top = (32 - fx) * g[y0, x0] + fx * g[y0, x1]
+    bottom = (32 - fx) * g[y1, x0] + fx * g[y1, x1]
+    return (((32 - fy) * top + fy * bottom + 512) >> 10).astype(np.uint8)
+
+
+def test_levelled_square_is_the_integer_bilinear_it_documents():
+    """The crop runs on OpenCV's fixed-point remap; the page ports the plain formula: they must agree to the byte,
+    for squares inside, across and wholly outside the image, on colour and gray pictures down to one pixel."""
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        height, width = int(rng.integers(1, 200)), int(rng.integers(1, 260))
+        picture = rng.integers(0, 256, (height, width, 3), np.uint8)
+        side = int(rng.integers(1, 240))
+        cx, cy = float(rng.uniform(-120, width + 120)), float(rng.uniform(-120, height + 120))
+        dx, dy = rng.normal(size=2)
+        want = _levelled_reference(to_gray(picture), cx, cy, dx, dy, side)
+        np.testing.assert_array_equal(levelled_square(picture, cx, cy, dx, dy, side), want)
+        np.testing.assert_array_equal(levelled_square(to_gray(picture), cx, cy, dx, dy, side), want)
