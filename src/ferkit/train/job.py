@@ -45,6 +45,7 @@ class Member:
     seed: int = 0
     settings: dict[str, Any] = field(default_factory=dict)
     tag: str = ""  # what sets it apart, in its name (e.g. "ferplus-weighted")
+    probe_steps: int = 10  # timed SGD steps that measure its speed before its epochs are planned
 
     @property
     def name(self) -> str:
@@ -68,8 +69,8 @@ GPU_MEMBERS = (
 )
 # The same path end to end on a CPU in well under 2 minutes (`--smoke`): tiny nets, one or two epochs.
 SMOKE_MEMBERS = (
-    Member("seed-lenet", "smoke", 0, {"batch_size": 32}),
-    Member("fer-vgg-s", "smoke", 1, {"batch_size": 32, "epochs": 2}),
+    Member("seed-lenet", "smoke", 0, {"batch_size": 32}, probe_steps=3),
+    Member("fer-vgg-s", "smoke", 1, {"batch_size": 32, "epochs": 2}, probe_steps=3),
 )
 
 
@@ -151,7 +152,7 @@ def _train_member(
     log: Callable[[str], None],
 ) -> tuple[dict[str, Any], np.ndarray]:
     cfg = recipe_config(member.recipe, model=member.model, seed=member.seed, data=str(data), **member.settings)
-    faces_per_s, gflops = train_throughput(member.model, cfg.batch_size, 10, amp=amp, device=device)
+    faces_per_s, gflops = train_throughput(member.model, cfg.batch_size, member.probe_steps, amp=amp, device=device)
     # an epoch = Training at the measured speed, plus selection on PublicTest and augmentation (≈ +15%)
     epoch_s = n_train / faces_per_s * 1.15
     epochs = plan_epochs(share_s * 0.9, epoch_s, cfg.epochs)
