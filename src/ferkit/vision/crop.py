@@ -58,6 +58,8 @@ def levelled_square(image: np.ndarray, cx: float, cy: float, dx: float, dy: floa
     a sample at (ix + fx/32, iy + fy/32) is ((32−fx)(32−fy)·p00 + fx(32−fy)·p01 + (32−fx)fy·p10 + fx·fy·p11
     + 512) >> 10. `image` is BGR or gray.
     """
+    if not (abs(cx) < 2**24 and abs(cy) < 2**24 and 0 < side < 2**16):  # positions in 1/32 px fit int32
+        raise ValueError(f"a levelled square needs a centre within 2^24 pixels and a side under 2^16, not {side}")
     norm = math.sqrt(dx * dx + dy * dy)
     c, s = dx / norm, dy / norm
     offsets = np.arange(side, dtype=np.float64) - side / 2

@@ -27,7 +27,7 @@ def _model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-PAIRWISE_NMS_MAX = 512  # up to this many boxes NMS computes all overlaps at once (a 2 MB matrix at most)
+PAIRWISE_NMS_MAX = 512  # up to this many boxes NMS computes all overlaps at once (512² floats: ~10 MB briefly)
 
 
 def _nms(boxes: np.ndarray, threshold: float, method: str = "union") -> np.ndarray:
