@@ -18,9 +18,17 @@ def _sync(device: torch.device) -> None:
 
 
 def train_throughput(
-    name: str, batch: int, steps: int, *, amp: bool, device: torch.device | str = "cpu", channels_last: bool = True
+    name: str,
+    batch: int,
+    steps: int,
+    *,
+    amp: bool,
+    device: torch.device | str = "cpu",
+    channels_last: bool = True,
+    compile: bool = False,
 ) -> tuple[float, float]:
-    """(faces/s, GFLOP/s) of SGD steps on random faces; the first step (kernel warm-up) is not timed."""
+    """(faces/s, GFLOP/s) of SGD steps on random faces; the first step (kernel warm-up, and compiling
+    when `compile`) is not timed."""
     device = torch.device(device)
     torch.manual_seed(0)
     model = create_model(name)
@@ -29,6 +37,7 @@ def train_throughput(
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
+    step_model = torch.compile(model) if compile else model
     x = (torch.rand(batch, *FACE_SHAPE, device=device) * 255).contiguous(
         memory_format=torch.channels_last if channels_last else torch.contiguous_format
     )
@@ -39,7 +48,7 @@ def train_throughput(
             _sync(device)
             start = time.perf_counter()
         with autocast_context(device, amp):
-            loss = F.cross_entropy(model(x).float(), y)
+            loss = F.cross_entropy(step_model(x).float(), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
