@@ -57,8 +57,22 @@ def device_description(device: str) -> str:
     import torch
 
     d = resolve_device(device)
-    name = torch.cuda.get_device_name(d) if d.type == "cuda" else f"{platform.processor() or 'CPU'}"
+    name = torch.cuda.get_device_name(d) if d.type == "cuda" else cpu_name()
     return f"{name}, {torch.get_num_threads()} threads, bf16 {'on' if bf16_supported(d) else 'off'}"
+
+
+def cpu_name() -> str:
+    """The CPU's model name and matrix extensions, from /proc/cpuinfo where there is one: on this project's
+    2-core machines fer-vgg-s trains at 819 faces/s with AMX and 492 with AVX512-BF16 alone."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "CPU"
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    name = fields.get("model name\t", platform.processor() or "CPU").strip()
+    flags = fields.get("flags\t\t", "").split()
+    extras = [label for flag, label in (("avx512_bf16", "AVX512-BF16"), ("amx_bf16", "AMX")) if flag in flags]
+    return f"{name} ({', '.join(extras) or 'no AVX512-BF16'})"
 
 
 def main() -> None:
