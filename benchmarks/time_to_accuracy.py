@@ -8,6 +8,7 @@ end, and never used to choose anything. The final table is merged into a JSON fi
 Usage:
   python benchmarks/time_to_accuracy.py --recipe cpu --seeds 0,1,2 --label cpu-70ep \\
       [--set epochs=30 --set lr=0.05 ...] [--data ../shared/data/fer2013.tar.gz] [--out runs/tta]
+  A long budget can run one seed per invocation: add `--merge` to add its seeds to the label's row.
   (A claimed gain under 1 point needs the mean of at least 3 seeds. Never run the test suite beside it.)
 """
 
@@ -75,6 +76,22 @@ def cpu_name() -> str:
     return f"{name} ({', '.join(extras) or 'no AVX512-BF16'})"
 
 
+def merged_row(old: dict | None, new: dict) -> dict:
+    """The label's row with the new seeds added: a long budget's seeds can run one per invocation (or
+    session), and a seed run again replaces its earlier figures. Rows of another recipe are refused."""
+    if old is None:
+        return new
+    if (old["recipe"], old["settings"]) != (new["recipe"], new["settings"]):
+        raise SystemExit(
+            f"--merge: the row holds recipe {old['recipe']} {old['settings']}, not {new['recipe']} {new['settings']}"
+        )
+    fresh = {run["seed"] for run in new["seeds"]}
+    seeds = sorted([r for r in old["seeds"] if r["seed"] not in fresh] + new["seeds"], key=lambda r: r["seed"])
+    commands = [*old.get("commands", [old["command"]]), new["command"]]
+    devices = sorted({old["device"], new["device"]})
+    return {**new, "seeds": seeds, "commands": commands, "command": commands[0], "device": " | ".join(devices)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipe", default="cpu")
@@ -85,6 +102,11 @@ def main() -> None:
     parser.add_argument("--label", default=None, help="the row's name in the JSON (default: the recipe)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="add these seeds to the label's existing row (same recipe and settings) instead of replacing it",
+    )
     args = parser.parse_args()
     settings = parse_settings(args.settings)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -126,7 +148,7 @@ def main() -> None:
     print(f"  faces/s                {statistics.mean(column['faces_per_second']):.0f}")
 
     table = json.loads(args.json.read_text()) if args.json.exists() else {}
-    table[label] = {
+    row = {
         "recipe": args.recipe,
         "settings": settings,
         "device": device_description(args.device),
@@ -134,6 +156,7 @@ def main() -> None:
         "command": "python " + " ".join(sys.argv),
         "seeds": runs,
     }
+    table[label] = merged_row(table.get(label), row) if args.merge else row
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(table, indent=1))
     print(f"written: {args.json} [{label}]")

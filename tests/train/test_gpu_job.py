@@ -80,6 +80,27 @@ def test_the_time_to_accuracy_benchmark_writes_its_table(tmp_path, tiny_csv):
     assert set(seed) >= {"minutes", "publictest", "privatetest", "faces_per_second"}
 
 
+def test_merged_rows_add_seeds_and_refuse_another_recipe():
+    import importlib.util
+
+    import pytest
+
+    spec = importlib.util.spec_from_file_location("time_to_accuracy", ROOT / "benchmarks" / "time_to_accuracy.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+
+    def row(seeds: list[int], accuracy: float, **settings) -> dict:
+        runs = [{"seed": s, "publictest": accuracy} for s in seeds]
+        return {"recipe": "cpu", "settings": settings, "device": "cpu", "command": f"run {seeds}", "seeds": runs}
+
+    merged = bench.merged_row(row([0], 0.5, epochs=70), row([1, 0], 0.6, epochs=70))
+    assert [(r["seed"], r["publictest"]) for r in merged["seeds"]] == [(0, 0.6), (1, 0.6)]
+    assert merged["commands"] == ["run [0]", "run [1, 0]"]
+    assert bench.merged_row(None, row([2], 0.7))["seeds"] == [{"seed": 2, "publictest": 0.7}]
+    with pytest.raises(SystemExit, match="--merge"):
+        bench.merged_row(row([0], 0.5, epochs=70), row([1], 0.6, epochs=40))
+
+
 def test_the_gpu_members_are_distinct_and_their_teachers_travel_in_the_repo():
     from ferkit.data.teacher import read_teacher
     from ferkit.labels import EMOTIONS
