@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from ferkit.train import augment as A
+from ferkit.webcam_light import LIGHT
 
 
 @pytest.fixture
@@ -26,6 +27,7 @@ OPS = {
     "crop": lambda x, g: A.batch_crop(x, 4, g),
     "blur": lambda x, g: A.batch_blur(x, p=1.0, g=g),
     "noise": lambda x, g: A.batch_noise(x, p=1.0, g=g),
+    "light": lambda x, g: A.batch_light(x, p=1.0, g=g),
     "circle_mask": lambda x, g: A.batch_circle_mask(x, p=1.0, g=g),
     "erase": lambda x, g: A.batch_erase(x, p=1.0, g=g),
 }
@@ -80,3 +82,10 @@ def test_policies_keep_labels_without_mixing(batch, policy):
 def test_unknown_policy_lists_the_valid_ones():
     with pytest.raises(KeyError, match="light"):
         A.get_policy("extreme")
+
+
+def test_light_stays_within_the_judge_frames_exposure():
+    """The augmentation's exposure is the built webcam frames' (one source: ferkit.webcam_light)."""
+    white = A.batch_light(torch.full((64, 1, 48, 48), 255.0), p=1.0, g=torch.Generator().manual_seed(0))
+    exposure = white[:, 0, 0, 0] / 255  # (255/255) ** gamma == 1: a white face shows the exposure alone
+    assert LIGHT[0] <= exposure.min() and exposure.max() <= LIGHT[1]

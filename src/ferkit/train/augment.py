@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from ferkit.errors import UnknownName
 from ferkit.face_size import CROP_PAD
+from ferkit.webcam_light import GAMMA, LIGHT
 
 
 def _rand(n: int, g: torch.Generator | None, device: torch.device) -> torch.Tensor:
@@ -97,6 +98,21 @@ def batch_noise(
     return torch.where(_chosen(n, p, g, dev), noisy, x)
 
 
+def batch_light(
+    x: torch.Tensor,
+    gamma: tuple[float, float] = GAMMA,
+    light: tuple[float, float] = LIGHT,
+    p: float = 0.5,
+    g: torch.Generator | None = None,
+) -> torch.Tensor:
+    """A webcam's light per face: 255 * (x / 255) ** gamma * light, each drawn uniformly from the frames' ranges."""
+    n, dev = len(x), x.device
+    gammas = (gamma[0] + _rand(n, g, dev) * (gamma[1] - gamma[0])).view(n, 1, 1, 1)
+    lights = (light[0] + _rand(n, g, dev) * (light[1] - light[0])).view(n, 1, 1, 1)
+    lit = 255 * (x.clamp(0, 255) / 255) ** gammas * lights
+    return torch.where(_chosen(n, p, g, dev), lit, x)
+
+
 def batch_circle_mask(
     x: torch.Tensor, radius: float = 0.5, p: float = 0.5, g: torch.Generator | None = None
 ) -> torch.Tensor:
@@ -178,6 +194,7 @@ class AugmentPolicy:
     shear_deg: float = 0.0
     blur_p: float = 0.0
     noise_p: float = 0.0
+    light_p: float = 0.0  # a webcam's gamma and exposure (batch_light)
     circle_mask_p: float = 0.0
     erase_p: float = 0.0
     mixup_alpha: float = 0.0
@@ -198,6 +215,10 @@ POLICIES: dict[str, AugmentPolicy] = {
                           circle_mask_p=0.2),
     # Light and fast: crops, flips, small affine, erasing.
     "light": AugmentPolicy(flip=0.5, crop_pad=CROP_PAD, affine_p=0.5, rotate_deg=10, zoom=0.1, erase_p=0.25),
+    # Light, plus what a webcam frame does to a face after the detector: framing that differs from the
+    # dataset's (more zoom and shift), a webcam's gamma and exposure, and softer focus. For the game's judge.
+    "webcam": AugmentPolicy(flip=0.5, crop_pad=CROP_PAD, affine_p=0.6, rotate_deg=10, shift=0.04, zoom=0.15,
+                            light_p=0.5, blur_p=0.2, erase_p=0.25),
     # Heavy, for long GPU schedules.
     "strong": AugmentPolicy(flip=0.5, crop_pad=CROP_PAD, affine_p=0.8, rotate_deg=15, shift=0.05, zoom=0.15,
                             shear_deg=8, blur_p=0.1, noise_p=0.1, erase_p=0.5, mixup_alpha=0.2,
@@ -233,6 +254,8 @@ def augment_batch(
         x = batch_blur(x, p=policy.blur_p, g=g)
     if policy.noise_p:
         x = batch_noise(x, p=policy.noise_p, g=g)
+    if policy.light_p:
+        x = batch_light(x, p=policy.light_p, g=g)
     if policy.circle_mask_p:
         x = batch_circle_mask(x, p=policy.circle_mask_p, g=g)
     if policy.erase_p:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ferkit.webcam_light import GAMMA, LIGHT
+
 
 def webcam_frame(face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A 640×480 BGR frame with the gray face at arm's length, in a webcam's light, blur and compression.
@@ -21,7 +23,7 @@ def webcam_frame(face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     y = int(rng.integers(20, 480 - side - 20))
     scene[y : y + side, x : x + side] = big
     frame = scene.astype(np.float32)
-    frame = 255 * (frame / 255) ** rng.uniform(0.8, 1.5) * rng.uniform(0.45, 1.0)  # gamma, low light
+    frame = 255 * (frame / 255) ** rng.uniform(*GAMMA) * rng.uniform(*LIGHT)  # gamma, low light
     frame += rng.normal(0, rng.uniform(2, 7), frame.shape)  # sensor noise
     frame = cv2.GaussianBlur(np.clip(frame, 0, 255).astype(np.uint8), (0, 0), rng.uniform(0.3, 1.4))
     _, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(55, 85))])
