@@ -36,8 +36,9 @@ def test_the_ferplus_model_names_fer_plus_splits_and_carries_a_judge():
     assert predictor.class_names == FERPLUS_EMOTIONS
     card = shipped_model_card("ferplus")
     assert card["classes"] == list(FERPLUS_EMOTIONS) and "majority vote" in card["reported_on"]
-    # fine-tuned from the FER2013 model, through a FER+ run, then class-weighted
-    assert "init=default" in card["training_command"] and card["training_command"].startswith("ferkit train")
+    # from scratch, distilled from the previous FER+ model's committed teacher file, then class-weighted
+    assert "teacher=teachers/ferplus-model-flip.npz" in card["training_command"]
+    assert card["training_command"].startswith("ferkit train")
     assert card["recipe"]["balance"] == "weighted"
     assert "judge_calibration" in predictor.metadata
 
