@@ -7,7 +7,7 @@ import pytest
 
 from ferkit.data import DataError, ferplus_distribution, ferplus_majority, load_faces, not_a_face
 from ferkit.data.faceset import FaceSet
-from ferkit.data.summary import summarize
+from ferkit.data.summary import seen_in, summarize
 from ferkit.labels import SPLITS
 from tests.conftest import write_fer2013_csv
 
@@ -71,3 +71,10 @@ def test_summary_counts_duplicates_within_and_across_splits():
     assert dup["extra_copies_within_split"] == {"Training": 1, "PublicTest": 0, "PrivateTest": 0}
     assert dup["groups_shared_across_splits"] == {"Training/PublicTest": 1}
     assert dup["groups_with_conflicting_labels"] == 1
+
+
+def test_seen_in_marks_exact_copies_only():
+    rng = np.random.default_rng(1)
+    training = rng.integers(0, 256, (6, 4, 4), dtype=np.uint8)
+    tests = np.stack([training[2], training[2] ^ 1, rng.integers(0, 256, (4, 4), dtype=np.uint8), training[5]])
+    assert seen_in(tests, training).tolist() == [True, False, False, True]

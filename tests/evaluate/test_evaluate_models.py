@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from ferkit.cli import app
 from ferkit.evaluate.report import write_report
-from ferkit.evaluate.run import evaluate
+from ferkit.evaluate.run import evaluate, unseen_accuracy
 from ferkit.export.onnx_export import export_onnx
 
 runner = CliRunner()
@@ -56,6 +56,18 @@ def test_cli_json_last_line(tiny_run):
     last = json.loads(result.stdout.strip().splitlines()[-1])
     assert {"accuracy", "macro_f1", "n", "split", "per_class", "model"} <= set(last)
     assert last["split"] == "PrivateTest" and last["n"] == 48
+    assert last["unseen"]["n"] + last["unseen"]["copies_in_training"] == 48
+
+
+def test_unseen_accuracy_leaves_out_the_faces_training_holds():
+    rng = np.random.default_rng(0)
+    training = rng.integers(0, 256, (5, 48, 48), dtype=np.uint8)
+    faces = np.concatenate([training[:2], rng.integers(0, 256, (3, 48, 48), dtype=np.uint8)])
+    labels = np.array([0, 1, 2, 3, 4])
+    probs = np.eye(7)[[0, 1, 2, 0, 0]]  # right on both copies and one of the three unseen faces
+    unseen = unseen_accuracy(faces, labels, probs, training)
+    assert unseen["n"] == 3 and unseen["copies_in_training"] == 2
+    assert unseen["accuracy"] == pytest.approx(1 / 3)
 
 
 def test_compare_several_models(tiny_run):

@@ -80,6 +80,12 @@ def _print_evaluation(m: dict) -> None:
         f"accuracy {m['accuracy']:.4f}   balanced accuracy {m['balanced_accuracy']:.4f}   "
         f"macro-F1 {m['macro_f1']:.4f}   ECE {m['ece']:.4f}{temperature}   rule {m['rule']}"
     )
+    unseen = m.get("unseen")
+    if unseen and unseen["copies_in_training"] and unseen["accuracy"] is not None:
+        console.print(
+            f"accuracy {unseen['accuracy']:.4f} on the {unseen['n']:,} faces with no copy in Training "
+            f"({unseen['copies_in_training']:,} of this split's faces also occur in Training)"
+        )
 
 
 @command("inspect")

@@ -21,6 +21,12 @@ def duplicate_groups(faces: FaceSet) -> list[np.ndarray]:
     return [g for g in np.split(order, bounds) if len(g) > 1]
 
 
+def seen_in(faces: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Which of `faces` (N×H×W) have a byte-identical copy among `reference` (M×H×W): a mask of N."""
+    known = {bytes(face) for face in np.ascontiguousarray(reference).reshape(len(reference), -1)}
+    return np.array([bytes(face) in known for face in np.ascontiguousarray(faces).reshape(len(faces), -1)], bool)
+
+
 def summarize(faces: FaceSet) -> dict[str, Any]:
     """Everything `data info` prints, as plain JSON-ready values."""
     splits = faces.split_names

@@ -10,11 +10,12 @@ import numpy as np
 
 from ferkit.data import load_faces
 from ferkit.data.label_space import split_with_labels
+from ferkit.data.summary import seen_in
 from ferkit.evaluate.calibration import apply_temperature, fit_temperature
 from ferkit.evaluate.metrics import summary_metrics
 from ferkit.evaluate.predictors import Predictor, load_predictor
 from ferkit.evaluate.tta import tta_views
-from ferkit.labels import SELECT_SPLIT, split_name
+from ferkit.labels import SELECT_SPLIT, TRAIN_SPLIT, split_name
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,14 @@ class Evaluation:
 def predict_with_tta(predictor: Predictor, faces: np.ndarray, tta: str) -> np.ndarray:
     views = tta_views(faces, tta)
     return np.mean([predictor.predict_proba(np.ascontiguousarray(v)) for v in views], axis=0)
+
+
+def unseen_accuracy(faces: np.ndarray, labels: np.ndarray, probs: np.ndarray, training: np.ndarray) -> dict:
+    """Accuracy on the faces with no byte-identical copy in Training (FER2013 leaks ~270 into each test split)."""
+    unseen = ~seen_in(faces, training)
+    correct = probs.argmax(1) == labels
+    accuracy = float(correct[unseen].mean()) if unseen.any() else None
+    return {"n": int(unseen.sum()), "copies_in_training": int((~unseen).sum()), "accuracy": accuracy}
 
 
 def evaluate(
@@ -60,4 +69,6 @@ def evaluate(
         probs = apply_temperature(probs, temperature)
     metrics = summary_metrics(labels, probs, predictor.class_names)
     metrics.update(split=split, model=predictor.description, tta=tta, rule=rule, data=str(data), **extra)
+    if split != TRAIN_SPLIT and TRAIN_SPLIT in dataset.split_names:
+        metrics["unseen"] = unseen_accuracy(faces, labels, probs, np.asarray(dataset.split(TRAIN_SPLIT).faces))
     return Evaluation(metrics, faces, labels, probs, predictor.class_names)
