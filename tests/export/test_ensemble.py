@@ -10,6 +10,7 @@ import torch
 from typer.testing import CliRunner
 
 from ferkit.cli import app
+from ferkit.errors import BadInput
 from ferkit.evaluate.run import evaluate
 from ferkit.export.ensemble import greedy_members
 from ferkit.models.checkpoint import load_checkpoint, model_from_checkpoint
@@ -53,6 +54,7 @@ def test_the_ensemble_onnx_is_the_mean_of_its_members_with_their_chosen_tta(memb
     meta = classifier.metadata
     chosen = json.loads(meta["members"])
     assert [m["model_name"] for m in chosen] == ["fer-vgg-s", "seed-lenet"] and meta["selected_on"] == "PublicTest"
+    assert meta["selected_by"] == "all members" and float(meta["publictest_log_loss"]) > 0
     faces = np.random.default_rng(1).integers(0, 256, (20, 48, 48), dtype=np.uint8)
     expected = np.mean([_member_probs(run, faces, m["tta"]) for run, m in zip(runs, chosen)], axis=0)
     np.testing.assert_allclose(classifier.predict_proba(faces), expected, atol=1e-5)
@@ -69,6 +71,10 @@ def test_an_ensemble_needs_two_members_that_exist(members, tmp_path):
         app, ["ensemble", str(runs[0]), str(tmp_path / "nope"), "--data", str(csv_path), "--out", str(tmp_path / "e")]
     )
     assert result.exit_code == 2 and "nope: no such model file" in result.output
+    result = runner.invoke(
+        app, ["ensemble", *map(str, runs), "--data", str(csv_path), "--out", str(tmp_path / "e"), "--select-by", "auc"]
+    )
+    assert result.exit_code == 2 and "unknown selection score 'auc'" in result.output
 
 
 def test_greedy_selection_keeps_only_members_that_help_on_publictest():
@@ -79,6 +85,17 @@ def test_greedy_selection_keeps_only_members_that_help_on_publictest():
     fixes_last = np.array([[0.3, 0.4, 0.3], [0.4, 0.3, 0.3], [0.4, 0.3, 0.3], [2.0, 0.0, 0.0]])
     assert greedy_members([wrong, good], labels) == [1]
     assert greedy_members([good, wrong, fixes_last], labels) == [0, 2]
+
+
+def test_greedy_on_log_loss_adds_a_member_that_only_makes_the_ensemble_surer():
+    labels = np.array([0, 1])
+    sure_first = np.array([[0.99, 0.01], [0.4, 0.6]])  # both right; unsure on the second
+    sure_second = np.array([[0.6, 0.4], [0.01, 0.99]])  # both right; unsure on the first
+    # accuracy cannot tell one member from two (2 of 2 either way); the mean's log-loss is lower
+    assert greedy_members([sure_first, sure_second], labels) == [0]
+    assert greedy_members([sure_first, sure_second], labels, "log-loss") == [0, 1]
+    with pytest.raises(BadInput, match="unknown selection score 'auc'"):
+        greedy_members([sure_first, sure_second], labels, "auc")
 
 
 def test_ferplus_members_are_chosen_on_the_ferplus_majority_votes(tmp_path):

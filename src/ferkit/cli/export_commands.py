@@ -56,14 +56,17 @@ def ensemble_command(
     out: Annotated[Path, typer.Option(help="the ONNX file to write")],
     data: Annotated[Path, typer.Option(help="FER2013: each member's TTA (and --greedy) is chosen on PublicTest")],
     greedy: Annotated[
-        bool, typer.Option("--greedy", help="keep only the members that raise PublicTest accuracy (forward selection)")
+        bool, typer.Option("--greedy", help="keep the members that improve the PublicTest score (forward selection)")
     ] = False,
+    select_by: Annotated[
+        str, typer.Option(help="what --greedy improves: accuracy, or log-loss (sees confidence, less noisy)")
+    ] = "accuracy",
     ferplus: FerplusOpt = None,
 ) -> None:
     """Export several checkpoints as one ONNX model averaging their probabilities; loads like any model."""
     from ferkit.export.ensemble import export_ensemble
 
-    report, metadata = export_ensemble(members, out, data, greedy=greedy, ferplus=ferplus)
+    report, metadata = export_ensemble(members, out, data, greedy=greedy, select_by=select_by, ferplus=ferplus)
     table = Table(title=f"{report.path}: {metadata['model_name']} ({report.size_bytes / 1e6:.1f} MB)")
     for col in ("member", "model", "epoch", "TTA", "PublicTest"):
         table.add_column(col, justify="left" if col in ("member", "model", "TTA") else "right")
@@ -71,7 +74,8 @@ def ensemble_command(
         table.add_row(m["checkpoint"], m["model_name"], str(m["epoch"]), m["tta"], f"{m['publictest_accuracy']:.4f}")
     console.print(table)
     console.print(
-        f"ensemble PublicTest accuracy {metadata['publictest_accuracy']:.4f}; "
+        f"ensemble PublicTest accuracy {metadata['publictest_accuracy']:.4f}, "
+        f"log-loss {metadata['publictest_log_loss']:.4f} ({metadata['selected_by']}); "
         f"max probability difference vs torch on {report.faces_checked} faces: {report.max_prob_difference:.1e}"
     )
 
