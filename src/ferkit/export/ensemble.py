@@ -55,7 +55,7 @@ class MemberChoice:
     probabilities: np.ndarray  # PublicTest, with the chosen TTA
 
 
-def _member_choice(path: Path, faces: np.ndarray, labels: np.ndarray) -> MemberChoice:
+def member_choice(path: Path, faces: np.ndarray, labels: np.ndarray) -> MemberChoice:
     """Load a member and choose its TTA (none or flip) by PublicTest accuracy; ties keep the cheaper none."""
     state, model = float_model(path)
     plain = torch.softmax(predict_logits(model, faces), dim=1).numpy()
@@ -70,13 +70,13 @@ def _accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
     return float((probs.argmax(1) == labels).mean())
 
 
-def _negative_log_loss(probs: np.ndarray, labels: np.ndarray) -> float:
+def negative_log_loss(probs: np.ndarray, labels: np.ndarray) -> float:
     return float(np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, None)).mean())
 
 
 # What greedy selection maximises. Accuracy moves in whole faces, so on a split of ~3,500 faces two sets of
 # members a few faces apart are a tie decided by noise; the log-loss sees every face's confidence.
-SELECTION_SCORES = {"accuracy": _accuracy, "log-loss": _negative_log_loss}
+SELECTION_SCORES = {"accuracy": _accuracy, "log-loss": negative_log_loss}
 
 
 def greedy_members(probabilities: list[np.ndarray], labels: np.ndarray, select_by: str = "accuracy") -> list[int]:
@@ -110,7 +110,7 @@ def _provenance(c: MemberChoice) -> dict[str, Any]:
     }
 
 
-def _resolve(member: str | Path) -> Path:
+def resolve_member(member: str | Path) -> Path:
     path = resolve_model(member)
     if path.suffix.lower() == ".onnx":
         raise BadInput(f"{path}: an ensemble member is a training checkpoint (.pt) or a run directory")
@@ -135,14 +135,14 @@ def export_ensemble(
         raise BadInput("an ensemble needs at least two members")
     if select_by not in SELECTION_SCORES:
         raise BadInput(f"unknown selection score {select_by!r}: use one of {', '.join(SELECTION_SCORES)}")
-    paths = [_resolve(m) for m in members]
+    paths = [resolve_member(m) for m in members]
     dataset = load_faces(data, ferplus=ferplus)
     first_state, _ = float_model(paths[0])
     class_names = tuple(first_state["class_names"])
     faces, labels = split_with_labels(dataset, SELECT_SPLIT, class_names)
     choices = []
     for path in paths:
-        choice = _member_choice(path, faces, labels)
+        choice = member_choice(path, faces, labels)
         if tuple(choice.state["class_names"]) != class_names:
             raise BadInput(f"{path}: predicts {choice.state['class_names']}, {paths[0]} predicts {list(class_names)}")
         choices.append(choice)
@@ -156,7 +156,7 @@ def export_ensemble(
         "model_name": f"ensemble of {len(choices)}",
         "members": [_provenance(c) for c in choices],
         "publictest_accuracy": round(accuracy, 4),
-        "publictest_log_loss": round(-_negative_log_loss(mean, labels), 4),
+        "publictest_log_loss": round(-negative_log_loss(mean, labels), 4),
         "selected_on": SELECT_SPLIT,
         "selected_by": f"greedy on {select_by}" if greedy else "all members",
         "code_version": code_version(),

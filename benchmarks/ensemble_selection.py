@@ -1,0 +1,101 @@
+"""Which members should an ensemble keep? Selection rules chosen on the select split, scored on the report split.
+
+Every member gets its TTA (none or flip) on the select split (FER2013 PublicTest; for FER+ members, FER+
+Valid = the same faces' majority votes), exactly as `ferkit ensemble` does. Rules compared: all members,
+greedy forward selection on select-split accuracy, and greedy on select-split log-loss. The report split
+(PrivateTest; FER+ Test) is read only to score them, never to choose. Its spread over ensembles that drop
+one member (leave-one-out) and over every subset of each size says how much a single figure can be trusted.
+Usage: python benchmarks/ensemble_selection.py RUN [RUN ...] --data fer2013.tar.gz [--ferplus fer2013new.csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+
+import numpy as np
+import torch
+
+from ferkit.data import load_faces, split_with_labels
+from ferkit.export.common import float_model
+from ferkit.export.ensemble import greedy_members, member_choice, negative_log_loss, resolve_member
+from ferkit.labels import REPORT_SPLIT, SELECT_SPLIT
+from ferkit.models.predict import predict_logits
+
+
+def report_probabilities(model, faces: np.ndarray, flip: bool) -> np.ndarray:
+    p = torch.softmax(predict_logits(model, faces), dim=1).numpy()
+    if flip:
+        p = (p + torch.softmax(predict_logits(model, np.ascontiguousarray(faces[:, :, ::-1])), dim=1).numpy()) / 2
+    return p
+
+
+def accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
+    return float((probs.argmax(1) == labels).mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("members", nargs="+", help="run directories or .pt checkpoints")
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--ferplus", default=None, help="fer2013new.csv, for members trained on FER+ classes")
+    args = parser.parse_args()
+
+    dataset = load_faces(args.data, ferplus=args.ferplus)
+    paths = [resolve_member(m) for m in args.members]
+    class_names = tuple(float_model(paths[0])[0]["class_names"])
+    sel_faces, sel_labels = split_with_labels(dataset, SELECT_SPLIT, class_names)
+    rep_faces, rep_labels = split_with_labels(dataset, REPORT_SPLIT, class_names)
+    choices = [member_choice(path, sel_faces, sel_labels) for path in paths]
+    sel = [c.probabilities for c in choices]
+    rep = [report_probabilities(c.model, rep_faces, c.flip) for c in choices]
+
+    def scored(members: list[int]) -> dict:
+        s, r = np.mean([sel[i] for i in members], 0), np.mean([rep[i] for i in members], 0)
+        return {
+            "members": members,
+            "select_accuracy": round(accuracy(s, sel_labels), 4),
+            "select_log_loss": round(-negative_log_loss(s, sel_labels), 4),
+            "report_accuracy": round(accuracy(r, rep_labels), 4),
+        }
+
+    print(f"select split {SELECT_SPLIT} ({len(sel_labels)} faces), report split {REPORT_SPLIT} ({len(rep_labels)})")
+    for i, (path, c) in enumerate(zip(args.members, choices)):
+        row = scored([i])
+        print(
+            f"  [{i}] {path}: TTA {'flip' if c.flip else 'none'}, select {row['select_accuracy']:.4f} "
+            f"(log-loss {row['select_log_loss']:.4f}), report {row['report_accuracy']:.4f}"
+        )
+    n = len(choices)
+    rules = {
+        "all members": list(range(n)),
+        "greedy on accuracy": greedy_members(sel, sel_labels, "accuracy"),
+        "greedy on log-loss": greedy_members(sel, sel_labels, "log-loss"),
+    }
+    results = {}
+    for name, members in rules.items():
+        results[name] = row = scored(members)
+        print(
+            f"{name:>20}: members {members}, select {row['select_accuracy']:.4f} "
+            f"(log-loss {row['select_log_loss']:.4f}), report {row['report_accuracy']:.4f}"
+        )
+    sizes = {}
+    for k in range(2, n + 1):
+        report = [scored(list(m))["report_accuracy"] for m in itertools.combinations(range(n), k)]
+        sizes[k] = {
+            "subsets": len(report),
+            "mean": round(float(np.mean(report)), 4),
+            "sd": round(float(np.std(report)), 4),
+            "min": min(report),
+            "max": max(report),
+        }
+        print(
+            f"every subset of {k} ({len(report)}): report {sizes[k]['mean']:.4f} ± {sizes[k]['sd']:.4f} "
+            f"(min {sizes[k]['min']:.4f}, max {sizes[k]['max']:.4f})"
+        )
+    print(json.dumps({"members": args.members, "rules": results, "subset_sizes": sizes}))
+
+
+if __name__ == "__main__":
+    main()
