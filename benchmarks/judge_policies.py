@@ -8,7 +8,10 @@ false-reward rate (other expressions' faces scoring ≥ 50, each expression weig
 spread of the medians (highest − lowest) and the worst false-reward rate, median and 90th percentile over
 the halvings — a policy is robust when its 90th percentile still meets issue 14's targets (spread ≤ 10,
 false ≤ 10%). Contempt (off in the game by default) is left out.
-Usage: python benchmarks/judge_policies.py runs/evidence/ferplus-publictest.npz [--halvings 40]
+`--average` screens an ensemble judge without new frames: the files' probabilities (same faces, same
+frames: calibrate-judge's fixed seed) are averaged into one evidence. A proxy only: it averages each net's
+lowest held probability, where an ensemble would take the lowest of the averaged frames.
+Usage: python benchmarks/judge_policies.py runs/evidence/ferplus-publictest.npz [--halvings 40] [--average]
 """
 
 from __future__ import annotations
@@ -83,13 +86,29 @@ def reachable(ev: JudgeEvidence) -> None:
     print("true held poses above the win bar: " + ", ".join(shares))
 
 
+def averaged(paths: list[str]) -> JudgeEvidence:
+    """One evidence whose probabilities are the mean of the files' (which must hold the same faces)."""
+    evidences = [JudgeEvidence.load(p) for p in paths]
+    first = evidences[0]
+    for path, ev in zip(paths[1:], evidences[1:]):
+        if ev.class_names != first.class_names or not np.array_equal(ev.labels, first.labels):
+            raise SystemExit(f"{path}: other classes or faces than {paths[0]}: cannot average")
+    return replace(
+        first,
+        held=np.mean([ev.held for ev in evidences], axis=0),
+        crops=np.mean([ev.crops for ev in evidences], axis=0),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("evidence", nargs="+")
     parser.add_argument("--halvings", type=int, default=40)
+    parser.add_argument("--average", action="store_true", help="score the files' averaged probabilities as one judge")
     args = parser.parse_args()
-    for path in args.evidence:
-        ev = JudgeEvidence.load(path)
+    sources = {" + ".join(args.evidence): averaged(args.evidence)} if args.average else None
+    for path in sources or args.evidence:
+        ev = sources[path] if sources else JudgeEvidence.load(path)
         clear = ev.clear()
         print(f"\n{path}: {len(ev.labels)} PublicTest faces, {0 if clear is None else clear.sum()} clear")
         header = "median (90th pct) over halvings of: "
