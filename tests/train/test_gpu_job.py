@@ -110,3 +110,68 @@ def test_the_gpu_members_are_distinct_and_their_teachers_travel_in_the_repo():
     for member in GPU_MEMBERS:
         if "teacher" in member.settings:
             assert read_teacher(ROOT / member.settings["teacher"]).class_names == EMOTIONS
+
+
+def _pack_with_votes(tmp_path, votes: bool = True):
+    """Training + PublicTest of the tiny faces as a pack, carrying FER+ votes (each face's class at 8 of 10)."""
+    from ferkit.data import load_faces
+    from ferkit.data.pack import write_pack
+    from tests.conftest import write_fer2013_csv
+    from tests.data.test_ferplus_and_summary import write_votes
+    from tests.train.conftest import tiny_faces
+
+    faces = tiny_faces()
+    csv = write_fer2013_csv(tmp_path / "fer2013.csv", faces)
+    counts = np.zeros((len(faces), 10), int)
+    ferplus_of = {0: 4, 1: 5, 2: 6, 3: 1, 4: 3, 5: 2, 6: 0}  # FER2013 class -> FER+ column
+    for i, label in enumerate(faces.labels):
+        counts[i, ferplus_of[int(label)]], counts[i, 0 if label else 1] = 8, 2
+    votes_csv = write_votes(tmp_path / "fer2013new.csv", faces.split_codes, counts) if votes else None
+    pack = tmp_path / ("votes" if votes else "plain") / "tiny.ferpack.xz"
+    pack.parent.mkdir()
+    return write_pack(load_faces(csv, ferplus=votes_csv), pack, ["Training", "PublicTest"])
+
+
+def test_a_ferplus_job_trains_on_the_votes_a_pack_carries_and_teaches_eight_classes(tmp_path):
+    from ferkit.data.teacher import read_teacher
+    from ferkit.labels import FERPLUS_EMOTIONS
+    from ferkit.train.job import members_for, run_job
+
+    (member, *_) = members_for("ferplus", smoke=True)
+    assert member.settings["labels"] == "ferplus" and member.name.endswith("-ferplus")
+    summary = run_job(_pack_with_votes(tmp_path), tmp_path / "OUT", members=(member,), budget_minutes=1.0,
+                      reserve_seconds=5.0, device="cpu")  # fmt: skip
+    assert summary["members"][0]["class_names"] == list(FERPLUS_EMOTIONS)
+    assert 0 <= summary["ensemble_publictest_accuracy"] <= 1
+    teacher = read_teacher(tmp_path / "OUT" / "teacher.npz")
+    assert teacher.probabilities.shape == (1, 96 + 32, 8) and teacher.class_names == FERPLUS_EMOTIONS
+
+
+def test_a_ferplus_job_without_votes_says_how_to_pack_them(tmp_path):
+    import pytest
+
+    from ferkit.errors import BadInput
+    from ferkit.train.job import members_for, run_job
+
+    with pytest.raises(BadInput, match=r"data pack .* --ferplus"):
+        run_job(_pack_with_votes(tmp_path, votes=False), tmp_path / "OUT", members=members_for("ferplus", smoke=True))
+
+
+def test_the_ferplus_gpu_members_are_distinct_and_learn_ferplus_classes():
+    import pytest
+
+    from ferkit.data.teacher import read_teacher
+    from ferkit.errors import UnknownName
+    from ferkit.labels import FERPLUS_EMOTIONS
+    from ferkit.train.job import GPU_MEMBERS, members_for
+
+    members = members_for("ferplus")
+    assert len({m.name for m in (*members, *GPU_MEMBERS)}) == len(members) + len(GPU_MEMBERS)
+    assert len({m.model for m in members}) >= 3, "members of several architectures: they must disagree"
+    for member in members:
+        assert member.settings["labels"] == "ferplus"
+        if "teacher" in member.settings:
+            assert read_teacher(ROOT / member.settings["teacher"]).class_names == FERPLUS_EMOTIONS
+    assert members_for("fer2013") == GPU_MEMBERS
+    with pytest.raises(UnknownName, match="ferplus"):
+        members_for("affectnet")

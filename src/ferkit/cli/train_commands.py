@@ -57,14 +57,18 @@ def gpu_job_command(
     budget_minutes: Annotated[float, typer.Option(help="wall time for the whole job, writing included")] = 8.0,
     smoke: Annotated[bool, typer.Option("--smoke", help="tiny members on the CPU: the same path in a minute")] = False,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N")] = "auto",
+    labels: Annotated[str, typer.Option(help="fer2013, or ferplus: members trained on the FER+ votes")] = "fer2013",
+    ferplus: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="fer2013new.csv, for --labels ferplus with a full FER2013 layout (a pack carries its votes)"),
+    ] = None,
 ) -> None:
     """Train an ensemble within a wall-clock budget; return fp16 checkpoints, the teacher file, a log, a summary."""
-    from ferkit.train.job import GPU_MEMBERS, SMOKE_MEMBERS, run_job
+    from ferkit.train.job import members_for, run_job
 
-    members, reserve = (SMOKE_MEMBERS, 10.0) if smoke else (GPU_MEMBERS, 40.0)
     summary = run_job(
-        data, out, members=members, budget_minutes=budget_minutes, reserve_seconds=reserve,
-        device="cpu" if smoke else device,
+        data, out, members=members_for(labels, smoke=smoke), budget_minutes=budget_minutes,
+        reserve_seconds=10.0 if smoke else 40.0, device="cpu" if smoke else device, ferplus=ferplus,
     )  # fmt: skip
     if not summary["members"]:
         raise _fail("no member finished within the budget")
