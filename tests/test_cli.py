@@ -92,6 +92,25 @@ def test_train_maps_flags_onto_the_config(monkeypatch, tmp_path):
     bad = runner.invoke(app, ["train", "--data", "x.csv", "--set", "speed=fast"])
     assert bad.exit_code == 2 and "expected KEY=VALUE with KEY one of" in bad.stderr
 
+    # a setting given with --set that also has an option of its own is not erased by the option left out
+    settings = ["model=fer-resnet-s", "labels=ferplus", "ferplus=v.csv", "progress=false", "data=y.csv"]
+    given = runner.invoke(
+        app, ["train", "--recipe", "cpu", "--out", str(tmp_path), *[a for kv in settings for a in ("--set", kv)]]
+    )
+    assert given.exit_code == 0, given.output
+    cfg = seen["cfg"]
+    assert (cfg.model, cfg.labels, cfg.ferplus, cfg.progress, cfg.data) == (
+        "fer-resnet-s",
+        "ferplus",
+        "v.csv",
+        False,
+        "y.csv",
+    )
+    both = runner.invoke(
+        app, ["train", "--recipe", "cpu", "--data", "x.csv", "--model", "seed-vgg", "--set", "model=fer-resnet-s"]
+    )
+    assert both.exit_code == 0 and seen["cfg"].model == "seed-vgg"  # the option given outright wins
+
 
 def test_train_refuses_a_finished_run_and_names_the_default(tmp_path):
     (tmp_path / "best.pt").write_bytes(b"a finished run")

@@ -23,7 +23,7 @@ def train_command(
     labels: Annotated[Optional[str], typer.Option(help="fer2013 (7 classes) or ferplus (8, vote targets)")] = None,  # noqa: UP045
     ferplus: FerplusOpt = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="any TrainConfig field: --set lr=0.05")] = None,  # noqa: UP045
-    progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
+    progress: Annotated[Optional[bool], typer.Option(help="show the progress bar [default: show]")] = None,  # noqa: UP045
     overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a finished run already in --out")] = False,
 ) -> None:
     """Train on Training, select on PublicTest (PrivateTest is never read); also works under torchrun.
@@ -34,7 +34,7 @@ def train_command(
     from ferkit.train.config import parse_settings
 
     overrides = parse_settings(set_ or [])
-    overrides.update(
+    options = dict(
         model=model,
         data=str(data) if data else None,
         out=str(out) if out else None,
@@ -42,7 +42,10 @@ def train_command(
         labels=labels,
         ferplus=str(ferplus) if ferplus else None,
     )
-    cfg = TrainConfig(progress=progress) if resume else recipe_config(recipe, **overrides)
+    # An option given outright wins; one left out must not erase the same setting given with --set
+    # (`--set model=fer-resnet-s` once trained the recipe's model without a word).
+    overrides.update({key: value for key, value in options.items() if value is not None})
+    cfg = TrainConfig(progress=progress is not False) if resume else recipe_config(recipe, **overrides)
     result = train(cfg, resume=resume, overwrite=overwrite)
     console.print(
         f"best PublicTest accuracy {result.best_accuracy:.4f} at epoch {result.best_epoch}; "
