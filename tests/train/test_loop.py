@@ -148,6 +148,13 @@ def test_gpu_recipe_runs_a_few_steps_on_cpu(tiny_csv, tmp_path):
     assert load_checkpoint(tmp_path / "gpu" / "best.pt")["model_name"] == "fer-resnet18"
 
 
+def test_a_run_says_what_it_trains_as_resolved(tiny_config, capsys):
+    train(tiny_config.override(epochs=1, model="seed-lenet", seed=3))
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first.startswith("training seed-lenet (") and "on fer2013 labels (7 classes, 96 faces)" in first
+    assert "1 epochs" in first and "seed 3" in first and "teacher none" in first
+
+
 def test_tensorboard_scalars_are_written(tiny_config, tmp_path):
     train(tiny_config.override(epochs=1, tensorboard=True))
     assert list((tmp_path / "run" / "tb").glob("events.out.tfevents.*"))

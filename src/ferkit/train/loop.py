@@ -329,6 +329,7 @@ class Trainer:
         started = time.perf_counter()
         stale_epochs = sum(1 for h in self.history if h["epoch"] > self.best_epoch)
         with progress:
+            progress.note(self.describe())
             for note in self.notes if self.start_epoch == 1 else []:
                 progress.note(note)
             for epoch in range(self.start_epoch, cfg.epochs + 1):
@@ -360,6 +361,18 @@ class Trainer:
         if writer is not None:
             writer.close()
         return TrainResult(self.run_dir, self.best_accuracy, self.best_epoch, self.history, self.model)
+
+    def describe(self) -> str:
+        """One line saying what this run trains, as resolved: a setting that did not take shows at once."""
+        cfg = self.cfg
+        parameters = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+        start = "training" if self.start_epoch == 1 else f"resuming at epoch {self.start_epoch} of"
+        return (
+            f"{start} {cfg.model} ({parameters:,} parameters) on {cfg.labels} labels ({self.num_classes} classes, "
+            f"{len(self.train_set.labels):,} faces): {cfg.epochs} epochs, batch {cfg.batch_size}, {cfg.optimizer} "
+            f"lr {cfg.lr:g} {cfg.schedule}, augment {cfg.augment}, balance {cfg.balance}, "
+            f"teacher {cfg.teacher or 'none'}, seed {cfg.seed}, {self.device}{' bf16' if self.amp else ''}"
+        )
 
     def _selection_metrics(self) -> dict[str, float]:
         """Rank 0 judges; under DDP every rank gets its numbers so all make the same stop/LR decisions."""

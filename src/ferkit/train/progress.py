@@ -67,4 +67,4 @@ class EpochProgress:
 
     def note(self, text: str) -> None:
         if not self.quiet:
-            self.console.print(text, highlight=False)
+            self.console.print(text, highlight=False, markup=False, soft_wrap=True)  # one line, verbatim
