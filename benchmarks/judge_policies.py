@@ -11,7 +11,7 @@ false ≤ 10%). Contempt (off in the game by default) is left out.
 `--average` screens an ensemble judge without new frames: the files' probabilities (same faces, same
 frames: calibrate-judge's fixed seed) are averaged into one evidence. A proxy only: it averages each net's
 lowest held probability, where an ensemble would take the lowest of the averaged frames.
-Usage: python benchmarks/judge_policies.py runs/evidence/ferplus-publictest.npz [--halvings 40] [--average]
+Usage: python benchmarks/judge_policies.py EVIDENCE.npz... [--halvings 40] [--average] [--leave-out disgust]
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ POLICIES = {
     "bar at 8%": replace(BASE, false_reward_rate=0.08),
 }
 WIN = 50
-OFF = ("contempt",)
+OFF = ["contempt"]  # expressions left out of the spread (`--leave-out` adds more)
 
 
 def halves(labels: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -104,8 +104,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("evidence", nargs="+")
     parser.add_argument("--halvings", type=int, default=40)
+    parser.add_argument("--leave-out", nargs="*", default=[], help="more expressions to leave out of the spread")
     parser.add_argument("--average", action="store_true", help="score the files' averaged probabilities as one judge")
     args = parser.parse_args()
+    OFF.extend(args.leave_out)  # e.g. disgust: how much of the spread is one small class's (24 PublicTest faces)
     sources = {" + ".join(args.evidence): averaged(args.evidence)} if args.average else None
     for path in sources or args.evidence:
         ev = sources[path] if sources else JudgeEvidence.load(path)
