@@ -149,8 +149,10 @@ def test_split_names_are_accepted_in_any_case():
     from ferkit.labels import split_name
 
     assert split_name("privatetest") == "PrivateTest" and split_name(" TRAINING ") == "Training"
-    with pytest.raises(UnknownName, match="unknown split 'val'; choose one of: Training, PublicTest"):
-        split_name("val")
+    with pytest.raises(UnknownName, match="unknown split 'dev'; choose one of: Training, PublicTest"):
+        split_name("dev")
+    with pytest.raises(UnknownName, match=r"'Valid' \(FER\+ Valid is PublicTest and FER\+ Test is PrivateTest\)"):
+        split_name("Valid")
 
 
 def test_a_missing_extra_is_named_with_its_install_command_not_a_traceback():

@@ -47,12 +47,17 @@ SPLITS: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest", "Test")
 TRAIN_SPLIT, SELECT_SPLIT, REPORT_SPLIT = "Training", "PublicTest", "PrivateTest"
 
 
+# FER+ calls FER2013's splits by other names; "Test" is Kaggle's unlabelled challenge file, not FER+'s Test.
+FERPLUS_SPLIT_HINT = "FER+ Valid is PublicTest and FER+ Test is PrivateTest"
+
+
 def split_name(name: str) -> str:
     """The official spelling of a split named in any case ('privatetest' -> 'PrivateTest')."""
     for split in SPLITS:
         if split.lower() == name.strip().lower():
             return split
-    raise UnknownName(f"unknown split {name!r}; choose one of: {', '.join(SPLITS)}")
+    hint = f" ({FERPLUS_SPLIT_HINT})" if name.strip().lower() in ("valid", "validation", "val") else ""
+    raise UnknownName(f"unknown split {name!r}{hint}; choose one of: {', '.join(SPLITS)}")
 
 
 def emotion_index(name: str) -> int:

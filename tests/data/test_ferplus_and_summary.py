@@ -78,3 +78,14 @@ def test_seen_in_marks_exact_copies_only():
     training = rng.integers(0, 256, (6, 4, 4), dtype=np.uint8)
     tests = np.stack([training[2], training[2] ^ 1, rng.integers(0, 256, (4, 4), dtype=np.uint8), training[5]])
     assert seen_in(tests, training).tolist() == [True, False, False, True]
+
+
+def test_asking_a_ferplus_dataset_for_its_test_split_names_the_fer2013_split(faces):
+    from dataclasses import replace
+
+    from ferkit.data.label_space import split_with_labels
+    from ferkit.labels import FERPLUS_EMOTIONS
+
+    with_votes = replace(faces, votes=np.zeros((len(faces), 10), np.uint8))
+    with pytest.raises(ValueError, match=r"no Test split \(FER\+ Valid is PublicTest and FER\+ Test is PrivateTest\)"):
+        split_with_labels(with_votes, "Test", FERPLUS_EMOTIONS)

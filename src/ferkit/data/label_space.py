@@ -7,7 +7,7 @@ import numpy as np
 from ferkit.data.faceset import FaceSet
 from ferkit.data.ferplus import ferplus_majority
 from ferkit.errors import DatasetUnsuitable
-from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS
+from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, FERPLUS_SPLIT_HINT
 
 
 def split_with_labels(faces: FaceSet, split: str, class_names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -21,7 +21,8 @@ def split_with_votes(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """As `split_with_labels`, plus the kept faces' FER+ votes (None where the data has none)."""
     if split not in faces.split_names:
-        raise DatasetUnsuitable(f"{faces.source} has no {split} split; it has: {', '.join(faces.split_names)}")
+        hint = f" ({FERPLUS_SPLIT_HINT})" if faces.votes is not None and split == "Test" else ""
+        raise DatasetUnsuitable(f"{faces.source} has no {split} split{hint}; it has: {', '.join(faces.split_names)}")
     part = faces.split(split)
     if class_names == EMOTIONS:
         if not (part.labels >= 0).all():
