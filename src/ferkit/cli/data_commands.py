@@ -60,7 +60,7 @@ def data_pack(
     splits: Annotated[str, typer.Option(help="comma-separated splits to keep")] = "Training,PublicTest",
     ferplus: FerplusOpt = None,
 ) -> None:
-    """Write chosen splits as one compact xz file (Training + PublicTest ≈ 54 MiB) to carry elsewhere."""
+    """Write chosen splits as one compact xz file (Training + PublicTest ≈ 50 MiB) to carry elsewhere."""
     from ferkit.data.pack import write_pack
 
     written = write_pack(_load(path, ferplus), out, [s.strip() for s in splits.split(",") if s.strip()])
