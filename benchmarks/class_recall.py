@@ -18,24 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from ferkit.data import load_faces, training_prior
+from ferkit.data.label_space import in_fer2013_classes
 from ferkit.evaluate.predictors import load_predictor
-from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, FERPLUS_TO_FER2013
+from ferkit.labels import EMOTIONS, FERPLUS_TO_FER2013
 from ferkit.weights.decision_rule import shifted
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def in_fer2013_classes(probabilities: np.ndarray, class_names: tuple[str, ...]) -> np.ndarray:
-    """A FER+ model's probabilities over FER2013's 7 classes (contempt left out); FER2013 models as they are."""
-    if class_names == EMOTIONS:
-        return probabilities
-    if class_names != FERPLUS_EMOTIONS:
-        raise SystemExit(f"a model of classes {class_names}: only FER2013's or FER+'s compare here")
-    mapped = np.zeros((len(probabilities), len(EMOTIONS)))
-    for plus, fer in FERPLUS_TO_FER2013.items():
-        if fer is not None:
-            mapped[:, fer] += probabilities[:, plus]
-    return mapped / mapped.sum(1, keepdims=True)
 
 
 def one_vs_rest_auc(scores: np.ndarray, positive: np.ndarray) -> float:

@@ -89,3 +89,22 @@ def test_asking_a_ferplus_dataset_for_its_test_split_names_the_fer2013_split(fac
     with_votes = replace(faces, votes=np.zeros((len(faces), 10), np.uint8))
     with pytest.raises(ValueError, match=r"no Test split \(FER\+ Valid is PublicTest and FER\+ Test is PrivateTest\)"):
         split_with_labels(with_votes, "Test", FERPLUS_EMOTIONS)
+
+
+def test_ferplus_probabilities_map_to_fer2013_classes_without_contempt():
+    from ferkit.data.label_space import in_fer2013_classes
+    from ferkit.errors import DatasetUnsuitable
+    from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS
+
+    plus = np.zeros((1, len(FERPLUS_EMOTIONS)))
+    plus[0, FERPLUS_EMOTIONS.index("happiness")] = 0.6
+    plus[0, FERPLUS_EMOTIONS.index("contempt")] = 0.2
+    plus[0, FERPLUS_EMOTIONS.index("anger")] = 0.2
+    mapped = in_fer2013_classes(plus, FERPLUS_EMOTIONS)
+    assert mapped.shape == (1, len(EMOTIONS))
+    assert mapped[0, EMOTIONS.index("happy")] == pytest.approx(0.75)  # contempt's 0.2 left out, renormalised
+    assert mapped[0, EMOTIONS.index("angry")] == pytest.approx(0.25)
+    same = np.full((2, len(EMOTIONS)), 1 / len(EMOTIONS))
+    assert in_fer2013_classes(same, EMOTIONS) is same
+    with pytest.raises(DatasetUnsuitable, match="only FER2013's or FER"):
+        in_fer2013_classes(same, ("a", "b"))

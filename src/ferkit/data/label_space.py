@@ -7,7 +7,7 @@ import numpy as np
 from ferkit.data.faceset import FaceSet
 from ferkit.data.ferplus import ferplus_majority
 from ferkit.errors import DatasetUnsuitable
-from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, FERPLUS_SPLIT_HINT
+from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, FERPLUS_SPLIT_HINT, FERPLUS_TO_FER2013
 
 
 def split_with_labels(faces: FaceSet, split: str, class_names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -58,3 +58,17 @@ def training_prior(faces: FaceSet, class_names: tuple[str, ...]) -> np.ndarray:
         _, labels = split_with_labels(faces, TRAIN_SPLIT, class_names)
         prior = np.bincount(labels, minlength=len(class_names)).astype(np.float64)
     return prior / prior.sum()
+
+
+def in_fer2013_classes(probabilities: np.ndarray, class_names: tuple[str, ...]) -> np.ndarray:
+    """A FER+ model's probabilities over FER2013's 7 classes (contempt left out, the rest renormalised);
+    a FER2013 model's as they are."""
+    if tuple(class_names) == EMOTIONS:
+        return probabilities
+    if tuple(class_names) != FERPLUS_EMOTIONS:
+        raise DatasetUnsuitable(f"a model of classes {', '.join(class_names)}: only FER2013's or FER+'s map here")
+    mapped = np.zeros((len(probabilities), len(EMOTIONS)))
+    for plus, fer in FERPLUS_TO_FER2013.items():
+        if fer is not None:
+            mapped[:, fer] += probabilities[:, plus]
+    return mapped / np.clip(mapped.sum(1, keepdims=True), 1e-12, None)
