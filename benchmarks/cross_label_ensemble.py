@@ -13,11 +13,8 @@ Its probabilities are mapped to FER2013's 7 classes (contempt dropped, the rest 
 
 PublicTest figures of fitted rules are cross-validated (the fold that scores a face did not fit on it);
 PrivateTest is read once per rule, never to choose. Probabilities are cached in `--cache`.
-With `--teacher-out`, the both-model stack is applied to the two models' teacher files (Training +
-PublicTest rows, `ferkit teach`) and written as a 7-class teacher file for distillation.
 Usage: python benchmarks/cross_label_ensemble.py --fer2013 runs/fer-ens7g.onnx \\
-    --ferplus-model runs/ferplus-ens10.onnx --data ../shared/data/fer2013.tar.gz [--cache runs/cross.npz] \\
-    [--teacher-out T.npz --fer2013-teacher teachers/fer2013-cpu-ens4.npz --ferplus-teacher teachers/ferplus-ens10.npz]
+    --ferplus-model runs/ferplus-ens10.onnx --data ../shared/data/fer2013.tar.gz [--cache runs/cross.npz]
 """
 
 from __future__ import annotations
@@ -31,10 +28,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from ferkit.data import load_faces, split_with_labels
 from ferkit.data.label_space import in_fer2013_classes
-from ferkit.data.teacher import Teacher, read_teacher, write_teacher
 from ferkit.evaluate.predictors import load_predictor
-from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, FERPLUS_TO_FER2013, REPORT_SPLIT, SELECT_SPLIT, TRAIN_SPLIT
-from ferkit.labels import SPLITS as SPLITS_ALL
+from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, FERPLUS_TO_FER2013, REPORT_SPLIT, SELECT_SPLIT
 
 SPLITS = (SELECT_SPLIT, REPORT_SPLIT)
 MIX_GRID = np.round(np.arange(0.0, 1.0001, 0.05), 2)
@@ -96,39 +91,12 @@ def split_features(*models: dict) -> dict[str, np.ndarray]:
     return {s: log_features(*(m[s] for m in models)) for s in SPLITS}
 
 
-def stacked_teacher(stack: LogisticRegression, fer2013_teacher: Path, ferplus_teacher: Path, out: Path) -> None:
-    """The stack applied to two teacher files' Training + PublicTest rows: a 7-class teacher that knows FER+."""
-    fer, plus = read_teacher(fer2013_teacher), read_teacher(ferplus_teacher)
-    if fer.dataset_sha256 != plus.dataset_sha256:
-        raise SystemExit(f"{fer2013_teacher} and {ferplus_teacher} were made for different faces")
-    if tuple(fer.class_names) != tuple(EMOTIONS) or len(plus.class_names) != len(FERPLUS_TO_FER2013):
-        raise SystemExit("expected a FER2013 (7-class) and a FER+ (8-class) teacher file")
-    probs = stack.predict_proba(log_features(fer.mean_probabilities, plus.mean_probabilities))
-    members = (
-        f"logistic regression (C={stack.C}) fitted on PublicTest over the log-probabilities of:",
-        *(f"[FER2013] {m}" for m in fer.members),
-        *(f"[FER+] {m}" for m in plus.members),
-    )
-    write_teacher(
-        out,
-        Teacher(probs.astype(np.float16), fer.labels, fer.split_codes, tuple(EMOTIONS), members, fer.dataset_sha256),
-    )
-    training = fer.split_codes == SPLITS_ALL.index(TRAIN_SPLIT)
-    agreement = (probs.argmax(1) == fer.labels)[training].mean()
-    print(f"written: {out} (its top class equals the FER2013 label on {agreement:.1%} of Training)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fer2013", required=True, help="a FER2013 model (7 classes): .onnx, .pt, run dir")
     parser.add_argument("--ferplus-model", required=True, help="a FER+ model (8 classes)")
     parser.add_argument("--data", required=True)
     parser.add_argument("--cache", type=Path, default=None, help="an .npz keeping the probabilities for reruns")
-    parser.add_argument("--teacher-out", type=Path, default=None, help="write the both-model stack as a teacher file")
-    parser.add_argument(
-        "--fer2013-teacher", type=Path, default=None, help="the FER2013 model's teacher file (ferkit teach)"
-    )
-    parser.add_argument("--ferplus-teacher", type=Path, default=None, help="the FER+ model's teacher file")
     args = parser.parse_args()
 
     fer = split_probabilities(args.fer2013, args.data, args.cache, "fer2013")
@@ -155,12 +123,6 @@ def main() -> None:
     print(f"{f'stacked, FER2013 model only (C={stack.C}; PublicTest 5-fold CV)':58s} {sel:10.2%} {rep:11.2%}")
     stack, sel, rep = stacked(split_features(fer, plus8), labels)
     print(f"{f'stacked, both models (C={stack.C}; PublicTest 5-fold CV)':58s} {sel:10.2%} {rep:11.2%}")
-    if args.teacher_out is not None:
-        if args.fer2013_teacher is None or args.ferplus_teacher is None:
-            raise SystemExit(
-                "--teacher-out needs --fer2013-teacher and --ferplus-teacher (the two models' teacher files)"
-            )
-        stacked_teacher(stack, args.fer2013_teacher, args.ferplus_teacher, args.teacher_out)
 
 
 if __name__ == "__main__":
