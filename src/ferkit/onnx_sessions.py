@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import onnxruntime as ort
@@ -21,12 +22,20 @@ def set_intra_op_threads(threads: int) -> None:
     _intra_op_threads = threads
 
 
-def cpu_session(path: str | Path, *, memory_arena: bool = True) -> ort.InferenceSession:
+def owns_the_cores() -> bool:
+    """Whether one call may use every core: the default, but not where many analyses run side by side
+    (a server, a pool of worker processes), which set_intra_op_threads to 1."""
+    return _intra_op_threads == 0 and (os.cpu_count() or 1) > 1
+
+
+def cpu_session(path: str | Path, *, memory_arena: bool = True, threads: int | None = None) -> ort.InferenceSession:
+    """`threads`: this session's intra-op threads, overriding the process's setting (None: that setting)."""
     options = ort.SessionOptions()
     options.log_severity_level = 3
     options.enable_cpu_mem_arena = memory_arena
-    if _intra_op_threads:
-        options.intra_op_num_threads = _intra_op_threads
+    threads = _intra_op_threads if threads is None else threads
+    if threads:
+        options.intra_op_num_threads = threads
     # No spinning: a Recognizer runs four sessions in turn (P-, R-, O-Net, classifier), and each one's
     # pool kept spinning after its call, fighting the next one for the cores. Without it a 640×480 stream
     # went from 74.6 to 123.5 frames/s and a photo from 17.6 to 24.5 (benchmarks/versus_fer.py, 2 cores).

@@ -81,3 +81,31 @@ def test_nms_keeps_what_the_pairwise_rule_keeps(count):
         boxes = np.column_stack([x1, y1, x1 + side, y1 + side * rng.uniform(0.8, 1.2, count), score])
         for method, threshold in (("union", 0.5), ("union", 0.7), ("min", 0.7)):
             assert _nms(boxes, threshold, method).tolist() == _nms_one_by_one(boxes, threshold, method)
+
+
+@pytest.mark.skipif(not FER2013_TARBALL.exists(), reason=f"FER2013 not found at {FER2013_TARBALL}")
+def test_the_second_core_finds_exactly_what_one_core_finds(monkeypatch):
+    from ferkit.data import load_faces
+    from ferkit.vision import mtcnn
+
+    faces = load_faces(FER2013_TARBALL).split("PrivateTest").faces
+    rng = np.random.default_rng(3)
+    scene = cv2.GaussianBlur(rng.integers(40, 220, (480, 640), dtype=np.uint8), (0, 0), 4)
+    for k, (x, y, side) in enumerate([(20, 40, 220), (300, 60, 120), (480, 300, 60)]):
+        scene[y : y + side, x : x + side] = cv2.resize(np.asarray(faces[k + 10]), (side, side))
+    image = cv2.cvtColor(scene, cv2.COLOR_GRAY2BGR)
+    image[..., 2] = cv2.add(image[..., 2], 25)  # some colour, so the LAB equaliser has work to do
+    two = MtcnnFaceDetector()
+    monkeypatch.setattr(mtcnn, "owns_the_cores", lambda: False)
+    one = MtcnnFaceDetector()
+    assert two._beside is not None and one._beside is None
+    for options in ({}, {"min_size": 70}, {"max_faces": 1}):
+        found = two.detect(image, **options)
+        assert found and found == one.detect(image, **options)
+
+
+def test_a_process_of_one_thread_calls_keeps_the_detector_on_one_core(monkeypatch):
+    from ferkit import onnx_sessions
+
+    monkeypatch.setattr(onnx_sessions, "_intra_op_threads", 1)
+    assert MtcnnFaceDetector()._beside is None

@@ -18,6 +18,7 @@ import cv2
 from ferkit.errors import DataError
 from ferkit.infer.annotate import annotate
 from ferkit.infer.recognizer import Recognizer
+from ferkit.onnx_sessions import set_intra_op_threads
 
 _worker: Recognizer | None = None  # one per worker process
 
@@ -59,6 +60,8 @@ def analyse_photo(recognizer: Recognizer, task: PhotoTask) -> PhotoResult:
 
 def _start_worker(model: str, detector: str, tta: str, rule: str) -> None:
     global _worker
+    # one process per core: each call on one thread, or the processes' thread pools fight for the cores
+    set_intra_op_threads(1)
     _worker = Recognizer(model, detector, tta=tta, rule=rule)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -15,7 +16,7 @@ import numpy as np
 import onnxruntime as ort
 
 from ferkit.errors import SetupError
-from ferkit.onnx_sessions import cpu_session
+from ferkit.onnx_sessions import cpu_session, owns_the_cores
 from ferkit.vision.detect import FaceBox
 from ferkit.vision.stop import StopSignal, check
 
@@ -133,6 +134,19 @@ def _crops(rgb: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+_beside_pool: ThreadPoolExecutor | None = None
+_beside_lock = threading.Lock()
+
+
+def _second_core() -> ThreadPoolExecutor:
+    """The process's one extra thread for the detectors' second half of the work (made on first use)."""
+    global _beside_pool
+    with _beside_lock:
+        if _beside_pool is None:
+            _beside_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mtcnn-second-core")
+        return _beside_pool
+
+
 LEVEL_TOLERANCE = 1 - 1e-9  # a level for faces of exactly min_size is kept despite rounding
 
 
@@ -166,10 +180,16 @@ class MtcnnFaceDetector:
 
         # No memory arena: P-Net's input size changes with every image, and an arena keeps the largest
         # peak it ever saw for the life of the process (a server held 11 GB after one hostile upload).
-        def session(name: str) -> ort.InferenceSession:
-            return cpu_session(folder / f"{name}.onnx", memory_arena=False)
+        def session(name: str, threads: int | None = None) -> ort.InferenceSession:
+            return cpu_session(folder / f"{name}.onnx", memory_arena=False, threads=threads)
 
-        self.pnet, self.rnet, self.onet = session("pnet"), session("rnet"), session("onet")
+        # P-Net gains nothing from a second intra-op thread (its levels are small: 4.8 ms over a 640×480
+        # photo's eight levels on one thread or two); where this process owns the cores, a second P-Net
+        # runs the largest level beside the others instead (3.0 ms), and the R-/O-Net crops are cut on
+        # both cores. Where analyses already run side by side (a server, worker processes), one core each.
+        self.pnet, self.rnet, self.onet = session("pnet", threads=1), session("rnet"), session("onet")
+        self._beside = _second_core() if owns_the_cores() else None
+        self._pnet_second = session("pnet", threads=1) if self._beside is not None else None
         self.min_size, self.thresholds, self.factor = min_size, thresholds, pyramid_factor
         # Local contrast equalisation (CLAHE on lightness) before detection: dark and washed-out faces
         # are found far more often. With it and looser P-Net/R-Net thresholds (0.4/0.3; the paper's are
@@ -186,39 +206,16 @@ class MtcnnFaceDetector:
         """P-Net over the pyramid for faces of self.min_size and up, skipping the levels of faces smaller
         than min_size: every call's levels are then the same images and shapes, whatever min_size
         (onnxruntime-web plans each new input shape anew: the page's frames got 20% slower without)."""
-        height, width = rgb.shape[:2]
-        scale = 12.0 / self.min_size
-        side = min(height, width) * scale
-        found = []
-        level = rgb
-        while side >= 12:
-            check(stop)
-            hs, ws = int(np.ceil(height * scale)), int(np.ceil(width * scale))
-            # each level is shrunk from the one before, not from the full image: 4× faster, same recall
-            level = cv2.resize(level, (ws, hs), interpolation=cv2.INTER_AREA)
-            if 12.0 / scale < min_size * LEVEL_TOLERANCE:  # this level's faces are smaller than asked
-                scale *= self.factor
-                side *= self.factor
-                continue
-            image = _normalise(level)
-            reg, prob = self.pnet.run(None, {"input_1": image.transpose(1, 0, 2)[None]})
-            prob, reg = prob[0, :, :, 1].T, reg[0].transpose(1, 0, 2)  # back to rows × columns
-            ys, xs = np.nonzero(prob >= self.thresholds[0])
-            if len(ys):
-                boxes = np.column_stack(
-                    [
-                        np.fix((2 * xs + 1) / scale),
-                        np.fix((2 * ys + 1) / scale),
-                        np.fix((2 * xs + 12) / scale),
-                        np.fix((2 * ys + 12) / scale),
-                        prob[ys, xs],
-                        reg[ys, xs],
-                    ]
-                )
-                boxes = _top(boxes, self.level_candidates)
-                found.append(boxes[_nms(boxes, 0.5)])
-            scale *= self.factor
-            side *= self.factor
+        levels = self._pyramid(rgb, min_size)
+        if self._beside is not None and len(levels) > 1:
+            # The first level has about as many pixels as all the others together (each is half the one
+            # before), so it runs beside them on the second core: the same boxes, in the same order.
+            first = self._beside.submit(self._pnet_boxes, self._pnet_second, *levels[0], stop)
+            rest = [self._pnet_boxes(self.pnet, scale, level, stop) for scale, level in levels[1:]]
+            found = [first.result(), *rest]
+        else:
+            found = [self._pnet_boxes(self.pnet, scale, level, stop) for scale, level in levels]
+        found = [boxes for boxes in found if len(boxes)]
         if not found:
             return np.empty((0, 5))
         boxes = _top(np.concatenate(found), 4 * self.rnet_candidates)
@@ -234,6 +231,46 @@ class MtcnnFaceDetector:
             ]
         )
         return _square(refined)
+
+    def _pyramid(self, rgb: np.ndarray, min_size: float) -> list[tuple[float, np.ndarray]]:
+        """(scale, image) of each pyramid level P-Net looks at, largest first."""
+        height, width = rgb.shape[:2]
+        scale = 12.0 / self.min_size
+        side = min(height, width) * scale
+        levels = []
+        level = rgb
+        while side >= 12:
+            hs, ws = int(np.ceil(height * scale)), int(np.ceil(width * scale))
+            # each level is shrunk from the one before, not from the full image: 4× faster, same recall
+            level = cv2.resize(level, (ws, hs), interpolation=cv2.INTER_AREA)
+            if 12.0 / scale >= min_size * LEVEL_TOLERANCE:  # else this level's faces are smaller than asked
+                levels.append((scale, level))
+            scale *= self.factor
+            side *= self.factor
+        return levels
+
+    def _pnet_boxes(
+        self, pnet: ort.InferenceSession, scale: float, level: np.ndarray, stop: StopSignal | None
+    ) -> np.ndarray:
+        """One level's candidate boxes (x1, y1, x2, y2, score, 4 offsets) in image pixels, after NMS."""
+        check(stop)
+        reg, prob = pnet.run(None, {"input_1": _normalise(level).transpose(1, 0, 2)[None]})
+        prob, reg = prob[0, :, :, 1].T, reg[0].transpose(1, 0, 2)  # back to rows × columns
+        ys, xs = np.nonzero(prob >= self.thresholds[0])
+        if not len(ys):
+            return np.empty((0, 9))
+        boxes = np.column_stack(
+            [
+                np.fix((2 * xs + 1) / scale),
+                np.fix((2 * ys + 1) / scale),
+                np.fix((2 * xs + 12) / scale),
+                np.fix((2 * ys + 12) / scale),
+                prob[ys, xs],
+                reg[ys, xs],
+            ]
+        )
+        boxes = _top(boxes, self.level_candidates)
+        return boxes[_nms(boxes, 0.5)]
 
     def _stage(
         self,
@@ -273,8 +310,17 @@ class MtcnnFaceDetector:
         parts = []
         for start in range(0, len(boxes), self.batch_size):
             check(stop)
-            parts.append(net.run(None, {name: _crops(rgb, boxes[start : start + self.batch_size], size)}))
+            parts.append(net.run(None, {name: self._cut(rgb, boxes[start : start + self.batch_size], size)}))
         return [np.concatenate(column) for column in zip(*parts)]
+
+    def _cut(self, rgb: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
+        """_crops, its second half cut on the second core where there is one (OpenCV's resize lets go of
+        the GIL; one box's resize is too small for OpenCV's own threads to help)."""
+        if self._beside is None or len(boxes) < 8:
+            return _crops(rgb, boxes, size)
+        half = len(boxes) // 2
+        second = self._beside.submit(_crops, rgb, boxes[half:], size)
+        return np.concatenate([_crops(rgb, boxes[:half], size), second.result()])
 
     def _equalized_rgb(self, image: np.ndarray) -> np.ndarray:
         if not self.equalize:
