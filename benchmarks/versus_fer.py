@@ -5,7 +5,7 @@ the python given by --fer-python (e.g. a venv with `pip install fer tensorflow-c
 without it, ferkit's rows alone are printed. Rows: a photo (the frame analysed again and again for 5 s)
 and a stream (150 frames, the face drifting 2 px a frame; fer analyses every frame, ferkit detects every
 N-th frame and follows the face in between).
-Usage: python benchmarks/versus_fer.py [--fer-python /path/to/venv/bin/python] [--data fer2013.tar.gz]
+Usage: python benchmarks/versus_fer.py [--fer-python /path/to/venv/bin/python] [--runs 3] [--data fer2013.tar.gz]
 """
 
 from __future__ import annotations
@@ -51,18 +51,14 @@ def fer_rates(python: str, frame_png: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fer-python", default=None, help="a python that can `from fer.fer import FER`")
-    parser.add_argument("--data", type=Path, default=DEFAULT)
-    args = parser.parse_args()
-    frame = one_face_frame(args.data)
+def one_run(frame, fer_python: str | None) -> list[tuple[str, float, str]]:
+    """(pipeline, frames/s, what was found) for every row, fer's first, all on the same frame."""
     rows = []
-    if args.fer_python:
+    if fer_python:
         with tempfile.TemporaryDirectory() as tmp:
             png = Path(tmp) / "frame.png"
             cv2.imwrite(str(png), frame)
-            fer = fer_rates(args.fer_python, png)
+            fer = fer_rates(fer_python, png)
         rows.append(("fer (Haar + TFLite), photo", fer["photo"], f"{fer['photo_faces']} face"))
         rows.append(("fer, stream (every frame)", fer["stream"], f"{fer['followed']}/150 frames with the face"))
     photo, found = frames_per_second(Recognizer(), frame)
@@ -72,10 +68,28 @@ def main() -> None:
     for every in (1, 3, 5):
         fps, followed = stream_frames_per_second(frame, every)
         rows.append((f"ferkit, stream --detect-every {every}", fps, f"{followed}/150 frames with the face"))
-    print("640×480 frame, one 200 px face (benchmarks/latency.py's frame), this machine, one run:")
-    print(f"{'pipeline':40s} {'frames/s':>9s}  ")
-    for name, fps, note in rows:
-        print(f"{name:40s} {fps:9.1f}  {note}")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fer-python", default=None, help="a python that can `from fer.fer import FER`")
+    parser.add_argument("--data", type=Path, default=DEFAULT)
+    parser.add_argument("--runs", type=int, default=1, help="whole runs one after another (each row's mean too)")
+    args = parser.parse_args()
+    frame = one_face_frame(args.data)
+    runs = [one_run(frame, args.fer_python) for _ in range(args.runs)]
+    # each ferkit row beside fer's row of the same kind (photo or stream), as the mean rates' ratio
+    fer_rows = enumerate(("photo", "stream")) if args.fer_python else ()
+    fer_mean = {kind: sum(run[k][1] for run in runs) / len(runs) for k, kind in fer_rows}
+    print(f"640×480 frame, one 200 px face (benchmarks/latency.py's frame), this machine, {args.runs} run(s):")
+    print(f"{'pipeline':40s} " + " ".join(f"{'run ' + str(k + 1):>7s}" for k in range(args.runs)) + "     mean")
+    for row, (name, _, note) in enumerate(runs[0]):
+        rates = [run[row][1] for run in runs]
+        mean = sum(rates) / len(rates)
+        kind = "stream" if "stream" in name else "photo"
+        versus = f" ({mean / fer_mean[kind]:.2f}× fer)" if fer_mean and not name.startswith(("fer ", "fer,")) else ""
+        print(f"{name:40s} " + " ".join(f"{r:7.1f}" for r in rates) + f" {mean:8.1f}{versus}  {note}")
 
 
 if __name__ == "__main__":
