@@ -99,7 +99,7 @@ def test_the_second_core_finds_exactly_what_one_core_finds(monkeypatch):
     two = MtcnnFaceDetector()
     monkeypatch.setattr(mtcnn, "owns_the_cores", lambda: False)
     one = MtcnnFaceDetector()
-    assert two._beside is not None and one._beside is None
+    assert two._two_cores and not one._two_cores
     for options in ({}, {"min_size": 70}, {"max_faces": 1}):
         found = two.detect(image, **options)
         assert found and found == one.detect(image, **options)
@@ -109,4 +109,28 @@ def test_a_process_of_one_thread_calls_keeps_the_detector_on_one_core(monkeypatc
     from ferkit import onnx_sessions
 
     monkeypatch.setattr(onnx_sessions, "_intra_op_threads", 1)
-    assert MtcnnFaceDetector()._beside is None
+    assert not MtcnnFaceDetector()._two_cores
+
+
+def _detect_in_child(detector: MtcnnFaceDetector, queue) -> None:
+    queue.put(detector.detect(np.full((240, 320, 3), 128, np.uint8)))
+
+
+def test_a_forked_child_detects_with_its_parents_detector(monkeypatch):
+    """The parent's second-core thread does not survive a fork: the child must not wait on it for ever."""
+    import multiprocessing
+
+    from ferkit.vision import mtcnn
+
+    monkeypatch.setattr(mtcnn, "owns_the_cores", lambda: True)
+    detector = MtcnnFaceDetector()
+    assert detector.detect(np.full((240, 320, 3), 128, np.uint8)) == []  # the parent's pool thread now runs
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_detect_in_child, args=(detector, queue))
+    child.start()
+    child.join(timeout=60)
+    hung = child.is_alive()
+    if hung:
+        child.kill()
+    assert not hung and queue.get(timeout=5) == []

@@ -7,6 +7,7 @@ files come from that package, whose Python module is never imported.
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -147,6 +148,17 @@ def _second_core() -> ThreadPoolExecutor:
         return _beside_pool
 
 
+def _forget_second_core() -> None:
+    """In a forked child: the parent's pool thread did not come along, and a task given to it would wait
+    for ever; the child makes its own on first use (a detector looks the pool up at each call for this)."""
+    global _beside_pool, _beside_lock
+    _beside_pool, _beside_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_second_core)
+
+
 LEVEL_TOLERANCE = 1 - 1e-9  # a level for faces of exactly min_size is kept despite rounding
 
 
@@ -188,8 +200,8 @@ class MtcnnFaceDetector:
         # runs the largest level beside the others instead (3.0 ms), and the R-/O-Net crops are cut on
         # both cores. Where analyses already run side by side (a server, worker processes), one core each.
         self.pnet, self.rnet, self.onet = session("pnet", threads=1), session("rnet"), session("onet")
-        self._beside = _second_core() if owns_the_cores() else None
-        self._pnet_second = session("pnet", threads=1) if self._beside is not None else None
+        self._two_cores = owns_the_cores()
+        self._pnet_second = session("pnet", threads=1) if self._two_cores else None
         self.min_size, self.thresholds, self.factor = min_size, thresholds, pyramid_factor
         # Local contrast equalisation (CLAHE on lightness) before detection: dark and washed-out faces
         # are found far more often. With it and looser P-Net/R-Net thresholds (0.4/0.3; the paper's are
@@ -207,10 +219,10 @@ class MtcnnFaceDetector:
         than min_size: every call's levels are then the same images and shapes, whatever min_size
         (onnxruntime-web plans each new input shape anew: the page's frames got 20% slower without)."""
         levels = self._pyramid(rgb, min_size)
-        if self._beside is not None and len(levels) > 1:
+        if self._two_cores and len(levels) > 1:
             # The first level has about as many pixels as all the others together (each is half the one
             # before), so it runs beside them on the second core: the same boxes, in the same order.
-            first = self._beside.submit(self._pnet_boxes, self._pnet_second, *levels[0], stop)
+            first = _second_core().submit(self._pnet_boxes, self._pnet_second, *levels[0], stop)
             rest = [self._pnet_boxes(self.pnet, scale, level, stop) for scale, level in levels[1:]]
             found = [first.result(), *rest]
         else:
@@ -316,10 +328,10 @@ class MtcnnFaceDetector:
     def _cut(self, rgb: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
         """_crops, its second half cut on the second core where there is one (OpenCV's resize lets go of
         the GIL; one box's resize is too small for OpenCV's own threads to help)."""
-        if self._beside is None or len(boxes) < 8:
+        if not self._two_cores or len(boxes) < 8:
             return _crops(rgb, boxes, size)
         half = len(boxes) // 2
-        second = self._beside.submit(_crops, rgb, boxes[half:], size)
+        second = _second_core().submit(_crops, rgb, boxes[half:], size)
         return np.concatenate([_crops(rgb, boxes[:half], size), second.result()])
 
     def _equalized_rgb(self, image: np.ndarray) -> np.ndarray:
