@@ -2,6 +2,7 @@
 photo pipeline (MTCNN detection + crop + classify) on a 640×480 frame with one face.
 
 Usage: python benchmarks/latency.py [--int8 model.int8.onnx] [--data ../shared/data/fer2013.tar.gz]
+       [--extra NAME=model.onnx ...] [--models-only]
 (The int8 file comes from `ferkit export runs/cpu/best.pt --int8 --data ... --out model.int8.onnx`.)
 """
 
@@ -76,12 +77,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--int8", type=Path, default=None)
     parser.add_argument("--data", type=Path, default=DEFAULT)
+    parser.add_argument("--extra", nargs="*", default=[], metavar="NAME=FILE", help="more .onnx models, timed alone")
+    parser.add_argument("--models-only", action="store_true", help="time the models alone, not the pipeline")
     args = parser.parse_args()
     models = [("fp32 (shipped)", default_model_path())] + ([("int8", args.int8)] if args.int8 else [])
+    extra = []
+    for item in args.extra:
+        name, _, path = item.partition("=")
+        if not path or not Path(path).is_file():
+            parser.error(f"--extra {item!r}: expected NAME=FILE with an existing .onnx file")
+        extra.append((name, Path(path)))
     print("model alone (onnxruntime, this CPU):")
-    for name, path in models:
+    for name, path in models + extra:
         one, batch = latency_ms(path, 1, 200), latency_ms(path, 64, 30)
         print(f"  {name:15s} batch 1: {one:.2f} ms/face   batch 64: {batch:.1f} ms ({64_000 / batch:,.0f} faces/s)")
+    if args.models_only:
+        return
     frame = one_face_frame(args.data)
     print("full pipeline, 640×480 frame with one 200 px face (detect + crop + classify):")
     detectors = [(entry.name, create_detector(entry.name)) for entry in DETECTORS]
