@@ -3,7 +3,7 @@
 The frame is benchmarks/latency.py's (one 200 px FER2013 face, or a drawn one without the data). Each stage
 is timed inside the real pipeline by wrapping it, over --repeats photos after one warm-up; the sum of the
 stages is less than the total by the glue between them. Where the detector owns both cores, part of the
-P-Net stage and of the crops runs on the second one, inside those stages' figures.
+P-Net, R-Net and O-Net stages runs on the second one, inside those stages' figures.
 Usage: python benchmarks/photo_stages.py [--repeats 100] [--min-size 40] [--data fer2013.tar.gz]
 """
 
@@ -55,10 +55,14 @@ def main() -> None:
     # stages timed on the calling thread, as wall time: where a detector uses a second core (the largest
     # pyramid level beside the others, half of the R-/O-Net crops), that work overlaps these figures
     detector._stage1 = timed(seconds, "P-Net stage (pyramid, P-Net, NMS)", detector._stage1)
-    for net in ("rnet", "onet"):
-        setattr(detector, net, TimedSession(getattr(detector, net), seconds, f"{net[0].upper()}-Net"))
     detector._equalized_rgb = timed(seconds, "equalise (CLAHE on LAB lightness)", detector._equalized_rgb)
-    detector._cut = timed(seconds, "candidate crops for R-/O-Net", detector._cut)
+    run_batched = detector._run_batched
+    stage_names = {24: "R-Net stage (crops + net)", 48: "O-Net stage (crops + net)"}
+
+    def timed_stage(net, rgb, boxes, size, stop):
+        return timed(seconds, stage_names[size], run_batched)(net, rgb, boxes, size, stop)
+
+    detector._run_batched = timed_stage
     recognizer.classifier.session = TimedSession(recognizer.classifier.session, seconds, "classifier network")
     recognizer.classify = timed(seconds, "crop + classify (with the network)", recognizer.classify)
     start = time.perf_counter()
