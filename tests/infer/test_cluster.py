@@ -31,3 +31,14 @@ def test_a_local_cluster_matches_one_machine(tmp_path):
     assert [r["image"] for r in results] == [str(p) for p in paths]
     assert [r["faces"] for r in results] == [e.faces for e in expected]
     assert results[3]["error"] and "bad.jpg" in results[3]["error"]
+
+
+def test_a_cluster_task_keeps_each_call_on_one_core(monkeypatch):
+    """Dask runs a task per worker thread, a thread per core: a task's nets must not spread over the
+    others' cores (nor the detector use a second one)."""
+    from ferkit import onnx_sessions
+    from ferkit.infer.cluster import analyse_partition
+
+    monkeypatch.setattr(onnx_sessions, "_intra_op_threads", 0)  # put back as it was after the test
+    assert analyse_partition([], "default", "mtcnn") == []
+    assert onnx_sessions._intra_op_threads == 1 and not onnx_sessions.owns_the_cores()

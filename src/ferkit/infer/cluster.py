@@ -14,10 +14,14 @@ from typing import Any
 
 from ferkit.infer.batch import PhotoResult, PhotoTask, analyse_photo
 from ferkit.infer.recognizer import Recognizer
+from ferkit.onnx_sessions import set_intra_op_threads
 
 
 def analyse_partition(paths: list[str], model: str, detector: str, tta: str = "none") -> list[dict[str, Any]]:
     """The per-batch function: one Recognizer for the whole partition, one plain dict per photo."""
+    # Dask already runs one task per worker thread, a thread per core: each call on one thread, as in
+    # `ferkit predict --jobs`, or every task's thread pools (and the detector's second core) fight the others
+    set_intra_op_threads(1)
     recognizer = Recognizer(model, detector, tta=tta)
     return [_plain(analyse_photo(recognizer, PhotoTask(Path(p)))) for p in paths]
 
