@@ -52,7 +52,7 @@ def on_a_local_cluster(paths: list[Path], workers: int, calls_own_the_cores: boo
     import dask.bag as db
     import distributed
 
-    from ferkit.infer.cluster import analyse_on_cluster
+    from ferkit.infer.cluster import analyse_on_cluster, analyse_partition
 
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
     with cluster, distributed.Client(cluster) as client:
@@ -63,7 +63,9 @@ def on_a_local_cluster(paths: list[Path], workers: int, calls_own_the_cores: boo
             bag = db.from_sequence([str(p) for p in chosen], partition_size=16)
             return bag.map_partitions(whole_cores_partition, "default", "mtcnn").compute(scheduler=client.get)
 
-        run(paths[: 2 * workers])  # warm-up: every worker imports ferkit and opens its sessions once
+        # warm-up on every worker: imports, numba's kernels, the model files read once
+        warm = whole_cores_partition if calls_own_the_cores else analyse_partition
+        client.run(warm, [str(paths[0])], "default", "mtcnn")
         start = time.perf_counter()
         results = run(paths)
         seconds = time.perf_counter() - start
