@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ferkit.models.checkpoint import load_checkpoint, model_from_checkpoint
-from ferkit.train.job import plan_epochs, unpack_members
+from ferkit.train.job import Member, member_share, plan_epochs, unpack_members
 
 ROOT = Path(__file__).resolve().parents[2]
 # Packages ferkit's install pulls in that the lent device does not have: the job must not import them.
@@ -24,6 +24,13 @@ def test_plan_epochs_fits_the_share():
     assert plan_epochs(share_s=100, epoch_s=9, recipe_epochs=120) == 11
     assert plan_epochs(share_s=100, epoch_s=1, recipe_epochs=30) == 30
     assert plan_epochs(share_s=5, epoch_s=9, recipe_epochs=30) == 1
+
+
+def test_a_heavier_member_gets_a_larger_share_of_what_is_left():
+    small, long = Member("fer-vgg-s", "cpu"), Member("fer-vgg-s", "cpu", weight=2.0)
+    assert member_share(300, (small, small, small)) == 100
+    assert member_share(400, (long, small, small)) == 200
+    assert member_share(400, (small, long, small)) == 100
 
 
 def test_the_smoke_job_runs_the_whole_path_and_returns_within_the_limits(tmp_path, tiny_csv):
