@@ -5,7 +5,10 @@ Valid = the same faces' majority votes), exactly as `ferkit ensemble` does. Rule
 greedy forward selection on select-split accuracy, and greedy on select-split log-loss. The report split
 (PrivateTest; FER+ Test) is read only to score them, never to choose. Its spread over ensembles that drop
 one member (leave-one-out) and over every subset of each size says how much a single figure can be trusted.
-Usage: python benchmarks/ensemble_selection.py RUN [RUN ...] --data fer2013.tar.gz [--ferplus fer2013new.csv]
+A member is a run, a checkpoint, or a member-predictions file (`--keep DIR` writes one per checkpoint given:
+`runs/` does not outlive the machine, the kept predictions do; `docs/results/member_predictions/`).
+Usage: python benchmarks/ensemble_selection.py MEMBER [MEMBER ...] --data fer2013.tar.gz
+       [--ferplus fer2013new.csv] [--keep docs/results/member_predictions]
 """
 
 from __future__ import annotations
@@ -13,11 +16,18 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from ferkit.data import load_faces, split_with_labels
+from ferkit.evaluate.member_predictions import (
+    MemberPredictions,
+    read_member_predictions,
+    splits_digest,
+    write_member_predictions,
+)
 from ferkit.export.common import float_model
 from ferkit.export.ensemble import greedy_members, member_choice, negative_log_loss, resolve_member
 from ferkit.labels import REPORT_SPLIT, SELECT_SPLIT
@@ -35,21 +45,44 @@ def accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
     return float((probs.argmax(1) == labels).mean())
 
 
+def kept_name(member: str) -> str:
+    """A run directory's name; for a checkpoint, its run's name and its own (`run-best`)."""
+    path = Path(member)
+    return path.name if path.is_dir() else f"{path.parent.name}-{path.stem}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("members", nargs="+", help="run directories or .pt checkpoints")
+    parser.add_argument("members", nargs="+", help="run directories, .pt checkpoints or member-predictions .npz")
     parser.add_argument("--data", required=True)
     parser.add_argument("--ferplus", default=None, help="fer2013new.csv, for members trained on FER+ classes")
+    parser.add_argument("--keep", default=None, help="write each checkpoint member's predictions here")
     args = parser.parse_args()
 
     dataset = load_faces(args.data, ferplus=args.ferplus)
-    paths = [resolve_member(m) for m in args.members]
-    class_names = tuple(float_model(paths[0])[0]["class_names"])
+    is_kept = [m.endswith(".npz") for m in args.members]
+    paths = {i: resolve_member(m) for i, m in enumerate(args.members) if not is_kept[i]}
+    if paths:
+        class_names = tuple(float_model(next(iter(paths.values())))[0]["class_names"])
+    else:
+        with np.load(args.members[0], allow_pickle=False) as z:
+            class_names = tuple(json.loads(str(z["class_names"])))
     sel_faces, sel_labels = split_with_labels(dataset, SELECT_SPLIT, class_names)
     rep_faces, rep_labels = split_with_labels(dataset, REPORT_SPLIT, class_names)
-    choices = [member_choice(path, sel_faces, sel_labels) for path in paths]
-    sel = [c.probabilities for c in choices]
-    rep = [report_probabilities(c.model, rep_faces, c.flip) for c in choices]
+    digest = splits_digest(sel_faces, sel_labels, rep_faces, rep_labels)
+    members: list[MemberPredictions] = []
+    for i, member in enumerate(args.members):
+        if is_kept[i]:
+            members.append(read_member_predictions(member, digest=digest, class_names=class_names))
+            continue
+        c = member_choice(paths[i], sel_faces, sel_labels)
+        kept = MemberPredictions(kept_name(member), str(paths[i]), class_names, c.flip, c.probabilities,
+                                 report_probabilities(c.model, rep_faces, c.flip), digest)  # fmt: skip
+        if args.keep:
+            print(f"kept: {write_member_predictions(Path(args.keep) / f'{kept.name}.npz', kept)}")
+        members.append(kept)
+    sel = [m.select_probabilities for m in members]
+    rep = [m.report_probabilities for m in members]
 
     def scored(members: list[int]) -> dict:
         s, r = np.mean([sel[i] for i in members], 0), np.mean([rep[i] for i in members], 0)
@@ -61,13 +94,13 @@ def main() -> None:
         }
 
     print(f"select split {SELECT_SPLIT} ({len(sel_labels)} faces), report split {REPORT_SPLIT} ({len(rep_labels)})")
-    for i, (path, c) in enumerate(zip(args.members, choices)):
+    for i, (path, c) in enumerate(zip(args.members, members)):
         row = scored([i])
         print(
             f"  [{i}] {path}: TTA {'flip' if c.flip else 'none'}, select {row['select_accuracy']:.4f} "
             f"(log-loss {row['select_log_loss']:.4f}), report {row['report_accuracy']:.4f}"
         )
-    n = len(choices)
+    n = len(members)
     rules = {
         "all members": list(range(n)),
         "greedy on accuracy": greedy_members(sel, sel_labels, "accuracy"),

@@ -124,3 +124,46 @@ def test_ferplus_members_are_chosen_on_the_ferplus_majority_votes(tmp_path):
     assert classifier.class_names[7] == "contempt"
     ev = evaluate(out, csv_path, split="PublicTest", ferplus=votes_csv)
     assert abs(ev.metrics["accuracy"] - float(classifier.metadata["publictest_accuracy"])) < 1e-4  # stored to 4 places
+
+
+def _selection(*args: str) -> dict:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "ensemble_selection.py"
+    done = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_kept_member_predictions_rechoose_the_same_ensemble_without_the_checkpoints(members, tmp_path):
+
+    csv_path, runs = members
+    kept = tmp_path / "kept"
+    from_runs = _selection(*map(str, runs), "--data", str(csv_path), "--keep", str(kept))
+    files = sorted(kept.glob("*.npz"))
+    assert [f.name for f in files] == ["m0.npz", "m1.npz"] and all(f.stat().st_size < 300_000 for f in files)
+    from_kept = _selection(*map(str, files), "--data", str(csv_path))
+    assert from_kept["rules"] == from_runs["rules"] and from_kept["subset_sizes"] == from_runs["subset_sizes"]
+
+
+def test_kept_predictions_of_other_faces_or_classes_are_refused(tmp_path):
+    from ferkit.evaluate.member_predictions import (
+        MemberPredictions,
+        read_member_predictions,
+        write_member_predictions,
+    )
+
+    probs = np.full((4, 2), 0.5, np.float32)
+    path = write_member_predictions(
+        tmp_path / "m.npz", MemberPredictions("m", "m.pt", ("a", "b"), True, probs, probs, "1" * 64)
+    )
+    assert read_member_predictions(path, digest="1" * 64, class_names=("a", "b")).flip
+    with pytest.raises(BadInput, match="digest differs"):
+        read_member_predictions(path, digest="2" * 64, class_names=("a", "b"))
+    with pytest.raises(BadInput, match="classes a, b"):
+        read_member_predictions(path, digest="1" * 64, class_names=("a", "c"))
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(BadInput, match=r"bad\.npz: not a member-predictions file"):
+        read_member_predictions(tmp_path / "bad.npz", digest="1" * 64, class_names=("a", "b"))
