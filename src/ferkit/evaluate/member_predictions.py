@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ferkit.errors import DataError
+from ferkit.files import atomic_write
 
 FORMAT = "ferkit-member-predictions-v1"
 
@@ -41,20 +42,19 @@ def splits_digest(*arrays: np.ndarray) -> str:
 
 
 def write_member_predictions(path: str | Path, kept: MemberPredictions) -> Path:
+    """Write `kept` as a compressed .npz of plain arrays (a reader never sees half of one)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
-        np.savez_compressed(
-            f,
-            format=np.array(FORMAT),
-            name=np.array(kept.name),
-            source=np.array(kept.source),
-            class_names=np.array(json.dumps(list(kept.class_names))),
-            flip=np.array(kept.flip),
-            select_probabilities=kept.select_probabilities.astype(np.float32),
-            report_probabilities=kept.report_probabilities.astype(np.float32),
-            digest=np.array(kept.digest),
-        )
+    arrays = {
+        "format": np.array(FORMAT),
+        "name": np.array(kept.name),
+        "source": np.array(kept.source),
+        "class_names": np.array(json.dumps(list(kept.class_names))),
+        "flip": np.array(kept.flip),
+        "select_probabilities": kept.select_probabilities.astype(np.float32),
+        "report_probabilities": kept.report_probabilities.astype(np.float32),
+        "digest": np.array(kept.digest),
+    }
+    atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
     return path
 
 
