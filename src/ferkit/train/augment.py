@@ -219,6 +219,10 @@ POLICIES: dict[str, AugmentPolicy] = {
     # dataset's (more zoom and shift), a webcam's gamma and exposure, and softer focus. For the game's judge.
     "webcam": AugmentPolicy(flip=0.5, crop_pad=CROP_PAD, affine_p=0.6, rotate_deg=10, shift=0.04, zoom=0.15,
                             light_p=0.5, blur_p=0.2, erase_p=0.25),
+    # Strong's geometry and erasing without mixup/cutmix: regularises a long schedule (150 epochs of light
+    # overfit in their last 40) without the mixed targets that slowed a 40-epoch run by 1.7 points.
+    "medium": AugmentPolicy(flip=0.5, crop_pad=CROP_PAD, affine_p=0.8, rotate_deg=15, shift=0.05, zoom=0.15,
+                            shear_deg=8, erase_p=0.5),
     # Heavy, for long GPU schedules.
     "strong": AugmentPolicy(flip=0.5, crop_pad=CROP_PAD, affine_p=0.8, rotate_deg=15, shift=0.05, zoom=0.15,
                             shear_deg=8, blur_p=0.1, noise_p=0.1, erase_p=0.5, mixup_alpha=0.2,
