@@ -45,6 +45,9 @@ def test_resume_after_a_stop_equals_an_uninterrupted_run(tiny_config, tmp_path):
     for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
         assert torch.equal(a, b), name
     assert [h["val_accuracy"] for h in straight.history] == [h["val_accuracy"] for h in resumed.history]
+    first, second = resumed.history
+    # a resumed run's clock goes on from its last epoch, not from zero
+    assert second["elapsed_minutes"] >= first["elapsed_minutes"] + second["train_seconds"] / 60
 
 
 def test_early_stopping(tiny_config):

@@ -27,6 +27,11 @@ LABEL_SPACES = {
 }
 
 
+def _minutes_to_epoch(history: list[dict[str, Any]], epoch: int) -> float | None:
+    """Wall minutes the run had trained when it reached `epoch` (None for a history without it)."""
+    return next((round(h["elapsed_minutes"], 1) for h in history if h["epoch"] == epoch), None)
+
+
 def write_model_card(
     checkpoint: str | Path, exported: str | Path, data: str | Path, *, command: str, ferplus: str | Path | None = None
 ) -> Path:
@@ -47,7 +52,7 @@ def write_model_card(
         **LABEL_SPACES[state.get("labels", "fer2013")],
         "best_epoch": state["best_epoch"],
         "schedule_epochs": cfg["epochs"],
-        "training_minutes_to_best": round(state["history"][-1]["elapsed_minutes"], 1) if state["history"] else None,
+        "training_minutes_to_best": _minutes_to_epoch(state["history"], state["best_epoch"]),
         "note": "the training loop's PublicTest figure was computed under bf16 autocast; the results below are "
         "the exported fp32 model's, measured by `ferkit evaluate`",
         "recipe": {

@@ -327,6 +327,9 @@ class Trainer:
         writer = _tensorboard(self.run_dir) if (main and cfg.tensorboard) else None
         progress = EpochProgress(enabled=main and cfg.progress, steps=self.steps_per_epoch, quiet=not main)
         started = time.perf_counter()
+        # A resumed run's clock goes on from its last epoch (minutes-to-accuracy read it); max_minutes
+        # stays a budget for this invocation, so a run stopped by it can be resumed.
+        minutes_before = self.history[-1]["elapsed_minutes"] if self.history else 0.0
         stale_epochs = sum(1 for h in self.history if h["epoch"] > self.best_epoch)
         with progress:
             progress.note(self.describe())
@@ -339,7 +342,7 @@ class Trainer:
                 metrics.update(
                     epoch=epoch,
                     lr=self.optimizer.param_groups[0]["lr"],
-                    elapsed_minutes=(time.perf_counter() - started) / 60,
+                    elapsed_minutes=minutes_before + (time.perf_counter() - started) / 60,
                 )
                 if self.scheduler is not None and not self.step_per_batch:
                     self.scheduler.step(metrics["val_accuracy"])
