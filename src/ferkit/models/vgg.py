@@ -44,8 +44,8 @@ def fer_vgg_s(num_classes: int = 7) -> nn.Module:
 
 @register("fer-vgg-m", "VGG 1.5× as wide as fer-vgg-s (48-96-192-384, 2 convs per stage): 0.7 ms/face in int8")
 def fer_vgg_m(num_classes: int = 7) -> nn.Module:
-    # int8 at batch 1 it costs what fer-vgg-s costs in fp32 on 2 cores (0.70 vs 1.10 ms: benchmarks/net_latency.py): a wider
-    # net that still meets issue 13's 1.2 ms budget once quantised
+    # In int8 it costs less at batch 1 than fer-vgg-s in fp32 (0.70 vs 1.10 ms on 2 cores,
+    # benchmarks/net_latency.py): a wider net that still meets issue 13's 1.2 ms budget once quantised.
     return FerVGG((48, 96, 192, 384), num_classes=num_classes)
 
 
