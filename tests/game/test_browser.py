@@ -263,13 +263,19 @@ def acted_faces(tmp_path_factory) -> dict[str, Path]:
     return cameras
 
 
-def play_rounds(playwright, camera: Path, targets: tuple[str, ...], tmp_path: Path, **overrides) -> dict[str, int]:
-    """One game in Chromium with `camera` as the webcam and fixed targets; the results screen's scores."""
+def play_rounds(
+    playwright, camera: Path, targets: tuple[str, ...], tmp_path: Path, *, inference: str | None = None, **overrides
+) -> dict[str, int]:
+    """One game in Chromium with `camera` as the webcam and fixed targets; the results screen's scores.
+
+    `inference`: where the page must end up running the model ("browser": its onnxruntime-web loaded it)."""
     browser = launch(playwright, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={camera}")
     with running_server(settings(tmp_path, targets=targets, **overrides)) as url:
         page = new_page(browser)
         page.goto(url)
         page.wait_for_selector("body[data-leaderboard=loaded]")
+        if inference:
+            page.wait_for_selector(f"body[data-inference={inference}]", timeout=30_000)
         page.select_option("#rounds", "10")  # the server caps the game at its fixed targets' count
         page.click("#play")
         page.wait_for_selector("#results:not([hidden])", timeout=90_000)
@@ -293,6 +299,24 @@ def test_a_neutral_face_wins_no_other_round(playwright, acted_faces, tmp_path):
     targets = ("angry", "disgust", "fear", "happy", "sad", "surprise")
     scores = play_rounds(playwright, acted_faces["neutral"], targets, tmp_path)  # one game of six rounds
     assert set(scores) == set(targets) and all(score < 60 for score in scores.values()), scores
+
+
+@needs_fer
+def test_an_int8_export_plays_in_the_page_with_its_rule_and_judge(playwright, acted_faces, tmp_path):
+    # the path to a wider shipped net under the 1.2 ms budget is its int8 export: onnxruntime-web must run
+    # the QDQ graph, and the model's own metadata (names, rule, judge curves) must survive quantisation
+    from ferkit.data import load_faces
+    from ferkit.export.int8 import calibration_faces, quantize_onnx
+    from ferkit.weights import default_model_path
+
+    int8 = quantize_onnx(
+        default_model_path(), tmp_path / "default.int8.onnx", calibration_faces(load_faces(FER2013_TARBALL))
+    )
+    scores = play_rounds(
+        playwright, acted_faces["happy"], ("happy", "angry"), tmp_path, model=str(int8), inference="browser"
+    )
+    assert set(scores) == {"happy", "angry"}
+    assert scores["happy"] >= 60 > scores["angry"], scores
 
 
 @needs_fer
