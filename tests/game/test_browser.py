@@ -310,7 +310,7 @@ def test_an_int8_export_plays_in_the_page_with_its_rule_and_judge(playwright, ac
     from ferkit.weights import default_model_path
 
     int8 = quantize_onnx(
-        default_model_path(), tmp_path / "default.int8.onnx", calibration_faces(load_faces(FER2013_TARBALL))
+        default_model_path(), tmp_path / "default.int8.onnx", calibration_faces(load_faces(FER2013_TARBALL), count=128)
     )
     scores = play_rounds(
         playwright, acted_faces["happy"], ("happy", "angry"), tmp_path, model=str(int8), inference="browser"
