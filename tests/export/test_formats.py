@@ -6,6 +6,7 @@ import importlib.util
 import json
 
 import numpy as np
+import onnx
 import pytest
 from typer.testing import CliRunner
 
@@ -49,6 +50,8 @@ def test_int8_onnx_is_calibrated_checked_and_keeps_class_names(run, tmp_path):
     assert "faces/s" not in result.stdout  # an export does not time itself (benchmarks/latency.py does)
     int8 = OnnxClassifier(out)
     assert int8.class_names[3] == "happy"
+    keys = [prop.key for prop in onnx.load(str(out)).metadata_props]
+    assert len(keys) == len(set(keys)) and "quantization" in keys, keys  # each entry once
     fp32_out = tmp_path / "model.onnx"
     assert runner.invoke(app, ["export", str(checkpoint), "--out", str(fp32_out)]).exit_code == 0
     assert out.stat().st_size < fp32_out.stat().st_size / 3

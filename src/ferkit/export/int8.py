@@ -55,7 +55,11 @@ def quantize_onnx(fp32_path: str | Path, out: str | Path, calibration_faces: np.
             extra_options={"CalibPercentile": 99.99},
         )
     quantized = onnx.load(str(out))
-    for entry in source.metadata_props:  # keep class names and provenance
+    # keep class names, provenance, rule and judge once each (newer onnxruntime quantizers copy them already)
+    ours = {entry.key for entry in source.metadata_props} | {"quantization"}
+    for prop in [prop for prop in quantized.metadata_props if prop.key in ours]:
+        quantized.metadata_props.remove(prop)
+    for entry in source.metadata_props:
         quantized.metadata_props.add().CopyFrom(entry)
     quantized.metadata_props.add().CopyFrom(onnx.StringStringEntryProto(key="quantization", value="int8 static QDQ"))
     onnx.save(quantized, str(out))
