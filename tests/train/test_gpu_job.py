@@ -10,7 +10,16 @@ from pathlib import Path
 import numpy as np
 
 from ferkit.models.checkpoint import load_checkpoint, model_from_checkpoint
-from ferkit.train.job import Member, member_share, plan_epochs, unpack_members
+from ferkit.train.job import (
+    JOB_TEACHER,
+    Member,
+    common_epochs,
+    member_share,
+    phase_share,
+    phases_of,
+    plan_epochs,
+    unpack_members,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 # Packages ferkit's install pulls in that the lent device does not have: the job must not import them.
@@ -33,6 +42,19 @@ def test_a_heavier_member_gets_a_larger_share_of_what_is_left():
     assert member_share(400, (small, long, small)) == 100
 
 
+def test_phases_run_in_order_and_share_the_budget_by_their_heaviest_member():
+    a, b = Member("fer-resnet18", "gpu"), Member("fer-vgg-l", "gpu")
+    c, d = Member("fer-vgg-s", "cpu", phase=1, weight=1.5), Member("fer-vgg-s", "cpu", 1, phase=1)
+    phases = phases_of((c, a, d, b))
+    assert phases == [(a, b), (c, d)]
+    assert phase_share(250, phases) == 100 and phase_share(150, phases[1:]) == 150
+
+
+def test_seeds_and_controls_of_one_recipe_agree_on_the_fewest_planned_epochs():
+    plans = {"s0": ("vgg|128", 140), "s1": ("vgg|128", 120), "control": ("vgg|128", 150), "big": ("resnet|512", 60)}
+    assert common_epochs(plans) == {"s0": 120, "s1": 120, "control": 120, "big": 60}
+
+
 def test_the_smoke_job_runs_the_whole_path_and_returns_within_the_limits(tmp_path, tiny_csv):
     blocker = tmp_path / "site"
     blocker.mkdir()
@@ -52,20 +74,25 @@ def test_the_smoke_job_runs_the_whole_path_and_returns_within_the_limits(tmp_pat
     assert all(p.is_file() for p in returned), "nothing nested comes back"
     assert len(returned) <= 8 and all(p.stat().st_size <= 16 * 2**20 for p in returned)
     summary = json.loads((out / "summary.json").read_text())
-    assert [m["member"] for m in summary["members"]] == ["seed-lenet-smoke-s0", "fer-vgg-s-smoke-s1"]
+    names = ["seed-lenet-smoke-s0", "fer-vgg-s-smoke-s1", "seed-lenet-smoke-s2-job-taught"]
+    assert [m["member"] for m in summary["members"]] == names
     assert summary["seconds"] < 90 and 0 <= summary["ensemble_publictest_accuracy"] <= 1
     log = (out / "job.log").read_text()
     assert "faces/s" in log and "TFLOP/s achieved" in log and "done in" in log
+    assert "phase 0: 2 member(s) side by side" in log  # two processes
+    # phase 1 learnt from phase 0's ensemble, written by the job itself
+    assert "job teacher: the mean of seed-lenet-smoke-s0, fer-vgg-s-smoke-s1" in log
+    assert summary["members"][2]["teacher"].endswith("job-teacher-phase1.npz")
 
     teacher = np.load(out / "teacher.npz")
     assert str(teacher["format"]) == "ferkit-teacher-v1"
-    assert teacher["probabilities"].shape == (2, 96 + 32, 7) and teacher["probabilities"].dtype == np.float16
+    assert teacher["probabilities"].shape == (3, 96 + 32, 7) and teacher["probabilities"].dtype == np.float16
     assert set(np.unique(teacher["split_codes"])) == {0, 1}  # Training + PublicTest, never PrivateTest
     assert len(str(teacher["dataset_sha256"])) == 64
     np.testing.assert_allclose(teacher["probabilities"].astype(np.float32).sum(-1), 1, atol=1e-2)
 
     checkpoints = unpack_members(out, tmp_path / "members")
-    assert sorted(p.name for p in checkpoints) == ["fer-vgg-s-smoke-s1.pt", "seed-lenet-smoke-s0.pt"]
+    assert sorted(p.name for p in checkpoints) == sorted(f"{name}.pt" for name in names)
     state = load_checkpoint(tmp_path / "members" / "fer-vgg-s-smoke-s1.pt")
     model = model_from_checkpoint(state)
     assert next(model.parameters()).dtype.is_floating_point and state["selected_on"] == "PublicTest"
@@ -115,7 +142,7 @@ def test_the_gpu_members_are_distinct_and_their_teachers_travel_in_the_repo():
 
     assert len({m.name for m in GPU_MEMBERS}) == len(GPU_MEMBERS)
     for member in GPU_MEMBERS:
-        if "teacher" in member.settings:
+        if member.settings.get("teacher", JOB_TEACHER) != JOB_TEACHER:
             assert read_teacher(ROOT / member.settings["teacher"]).class_names == EMOTIONS
 
 

@@ -2,4 +2,6 @@
 
 from ferkit.cli import app
 
-app()
+# Guarded: a process the GPU job spawns imports this module again (as __mp_main__) and must not rerun the CLI.
+if __name__ == "__main__":
+    app()
