@@ -209,3 +209,17 @@ def test_the_ferplus_gpu_members_are_distinct_and_learn_ferplus_classes():
     assert members_for("fer2013") == GPU_MEMBERS
     with pytest.raises(UnknownName, match="ferplus"):
         members_for("affectnet")
+
+
+def test_a_named_member_set_replaces_the_label_space_default_and_an_unknown_one_is_listed():
+    import pytest
+
+    from ferkit.errors import UnknownName
+    from ferkit.train.job import MEMBER_SETS, members_for
+
+    assert [m.name for m in members_for("fer2013", member_set="resnet18-seeds")] == [
+        "fer-resnet18-gpu-s1",
+        "fer-resnet18-gpu-s2",
+    ]
+    with pytest.raises(UnknownName, match=", ".join(MEMBER_SETS)):
+        members_for("fer2013", member_set="nope")

@@ -65,12 +65,16 @@ def gpu_job_command(
         Optional[Path],  # noqa: UP045
         typer.Option(help="fer2013new.csv, for --labels ferplus with a full FER2013 layout (a pack carries its votes)"),
     ] = None,
+    members: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="a named member set instead of the label space's (train/job.py MEMBER_SETS)"),
+    ] = None,
 ) -> None:
     """Train an ensemble within a wall-clock budget; return fp16 checkpoints, the teacher file, a log, a summary."""
     from ferkit.train.job import members_for, run_job
 
     summary = run_job(
-        data, out, members=members_for(labels, smoke=smoke), budget_minutes=budget_minutes,
+        data, out, members=members_for(labels, smoke=smoke, member_set=members), budget_minutes=budget_minutes,
         reserve_seconds=10.0 if smoke else 40.0, device="cpu" if smoke else device, ferplus=ferplus,
     )  # fmt: skip
     if not summary["members"]:
