@@ -215,11 +215,24 @@ def test_a_named_member_set_replaces_the_label_space_default_and_an_unknown_one_
     import pytest
 
     from ferkit.errors import UnknownName
+    from ferkit.train.config import recipe_config
     from ferkit.train.job import MEMBER_SETS, members_for
 
     assert [m.name for m in members_for("fer2013", member_set="resnet18-seeds")] == [
         "fer-resnet18-gpu-s1",
         "fer-resnet18-gpu-s2",
     ]
+    shipped = members_for("fer2013", member_set="shipped-recipe-seeds")
+    assert [m.seed for m in shipped] == [0, 1, 2] and {m.phase for m in shipped} == {0}  # side by side
+    # exactly the shipped default's recipe (its run's config.json says so too)
+    cfg = recipe_config(shipped[0].recipe, **shipped[0].settings)
+    assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.augment, cfg.teacher, cfg.distill_weight) == (
+        150,
+        128,
+        0.05,
+        "medium",
+        "teachers/default-flip.npz",
+        0.5,
+    )
     with pytest.raises(UnknownName, match=", ".join(MEMBER_SETS)):
         members_for("fer2013", member_set="nope")

@@ -106,7 +106,14 @@ FERPLUS_GPU_MEMBERS = (
 RESNET18_SEEDS = tuple(Member("fer-resnet18", "gpu", seed, {**TEACHER_NET, "lr": 0.2}) for seed in (1, 2))
 LABEL_MODES = ("fer2013", "ferplus")
 # `ferkit gpu-job --members NAME`: a set other than the label space's default one
-MEMBER_SETS = {"resnet18-seeds": RESNET18_SEEDS}
+MEMBER_SETS = {
+    "resnet18-seeds": RESNET18_SEEDS,
+    # issue 13's three-seed figure of the shipped net: its recipe exactly, seeds 0-2 side by side (four small VGGs
+    # side by side took 2.3-2.7 s an epoch on an H200, so 150 epochs fit one 9-minute call; ~3 h each on the CPU)
+    "shipped-recipe-seeds": tuple(
+        Member("fer-vgg-s", "cpu", seed, SHIPPED_RECIPE, tag="shipped-recipe") for seed in (0, 1, 2)
+    ),
+}
 # The same path end to end on a CPU in about a minute (`--smoke`): tiny nets, one or two epochs; phase 0 side
 # by side in two processes, phase 1 taught by phase 0.
 SMOKE_MEMBERS = (
