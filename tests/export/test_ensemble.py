@@ -167,3 +167,22 @@ def test_kept_predictions_of_other_faces_or_classes_are_refused(tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(BadInput, match=r"bad\.npz: not a member-predictions file"):
         read_member_predictions(tmp_path / "bad.npz", digest="1" * 64, class_names=("a", "b"))
+
+
+def test_the_stack_weighs_an_informative_member_over_a_noisy_one():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "ensemble_selection.py"
+    spec = importlib.util.spec_from_file_location("ensemble_selection", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 600)
+    informative = np.full((600, 3), 0.15) + 0.55 * np.eye(3)[labels]
+    noisy = rng.dirichlet(np.ones(3), 600)
+    weights, bias = bench.fitted_log_weights([noisy, informative], labels)
+    assert weights.sum() == pytest.approx(1) and weights[1] > 0.8 and bias.shape == (3,)
+    scores = bench.weighted_log_mean([noisy, informative], weights, bias)
+    assert (scores.argmax(1) == labels).mean() == 1.0
