@@ -14,7 +14,6 @@ from ferkit.train.job import (
     JOB_TEACHER,
     Member,
     common_epochs,
-    member_share,
     phase_share,
     phases_of,
     plan_epochs,
@@ -33,13 +32,6 @@ def test_plan_epochs_fits_the_share():
     assert plan_epochs(share_s=100, epoch_s=9, recipe_epochs=120) == 11
     assert plan_epochs(share_s=100, epoch_s=1, recipe_epochs=30) == 30
     assert plan_epochs(share_s=5, epoch_s=9, recipe_epochs=30) == 1
-
-
-def test_a_heavier_member_gets_a_larger_share_of_what_is_left():
-    small, long = Member("fer-vgg-s", "cpu"), Member("fer-vgg-s", "cpu", weight=2.0)
-    assert member_share(300, (small, small, small)) == 100
-    assert member_share(400, (long, small, small)) == 200
-    assert member_share(400, (small, long, small)) == 100
 
 
 def test_phases_run_in_order_and_share_the_budget_by_their_heaviest_member():

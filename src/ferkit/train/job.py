@@ -1,10 +1,11 @@
 """One prepared job for a short, rare GPU call: several ensemble members under a budget it enforces itself.
 
-The job trains each member with a schedule sized to its share of the wall-clock budget (measured speed,
-not a guess), keeps its best-on-PublicTest weights as a small fp16 checkpoint, records every member's
-probabilities on Training + PublicTest (the teacher file of the knowledge issue; PrivateTest never
-travels), and writes a log and a JSON summary. Everything it returns fits the device tool's limits: at
-most 8 files of at most 16 MiB, nothing nested (big files are split into numbered parts).
+Members train in phases; the members of a phase side by side, one process each, and a phase may learn from
+the earlier phases' ensemble. Each member's schedule is sized to its phase's share of the wall-clock budget
+(a measured epoch, not a guess). The job keeps each member's best-on-PublicTest weights as a small fp16
+checkpoint, records every member's probabilities on Training + PublicTest (the teacher file of the knowledge
+issue; PrivateTest never travels), and writes a log and a JSON summary. Everything it returns fits the device
+tool's limits: at most 8 files of at most 16 MiB, nothing nested (big files are split into numbered parts).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from ferkit.models.checkpoint import FORMAT, load_checkpoint, model_from_checkpo
 from ferkit.models.predict import predict_logits
 from ferkit.train.config import TrainConfig, recipe_config
 from ferkit.train.distributed import bf16_supported, resolve_device
-from ferkit.train.loop import train
+from ferkit.train.loop import TrainResult, train
 
 PART_BYTES = 16 * 1024 * 1024 - 65536  # under the 16 MiB a returned file may have: four parts hold 63.7 MiB
 MAX_RETURN_BYTES = 63 * 1024 * 1024  # under the 64 MiB a call may return in all (logs and teacher included)
@@ -162,11 +163,6 @@ class JobLog:
 def plan_epochs(share_s: float, epoch_s: float, recipe_epochs: int) -> int:
     """As many epochs as fit the member's share of the budget (never more than its recipe asks)."""
     return max(1, min(recipe_epochs, math.floor(share_s / max(epoch_s, 1e-6))))
-
-
-def member_share(left_s: float, still_to_train: tuple[Member, ...]) -> float:
-    """The first member's seconds: the budget left, split by the weights of the members still to train."""
-    return left_s * still_to_train[0].weight / sum(m.weight for m in still_to_train)
 
 
 def phases_of(members: tuple[Member, ...]) -> list[tuple[Member, ...]]:
@@ -353,15 +349,12 @@ def _member_config(member: Member, job_data: JobData, out: Path, device: str) ->
     ).override(out=str(out), device=device, progress=False, tensorboard=False)
 
 
-def _measured_epoch_seconds(cfg: TrainConfig, probe_dir: Path) -> float:
+def _probe(cfg: TrainConfig, probe_dir: Path) -> tuple[float, TrainResult]:
     """Seconds an epoch really takes (augmentation, teacher, selection and checkpoint included), from a
-    two-epoch run of the member's own settings: the second epoch, past the first one's warm-up."""
-    history = train(
-        cfg.override(epochs=min(2, cfg.epochs), out=str(probe_dir), max_minutes=0.0), overwrite=True
-    ).history
-    shutil.rmtree(probe_dir, ignore_errors=True)
-    minutes = [h["elapsed_minutes"] for h in history]
-    return 60 * (minutes[-1] - minutes[-2] if len(minutes) > 1 else minutes[0])
+    two-epoch run of the member's own settings (the second epoch, past the first one's warm-up), and that run."""
+    probe = train(cfg.override(epochs=min(2, cfg.epochs), out=str(probe_dir), max_minutes=0.0), overwrite=True)
+    minutes = [h["elapsed_minutes"] for h in probe.history]
+    return 60 * (minutes[-1] - minutes[-2] if len(minutes) > 1 else minutes[0]), probe
 
 
 def _wait(barrier: Any, timeout: float, member: Member, log: Callable[[str], None]) -> bool:
@@ -391,7 +384,11 @@ def _train_member(
     cfg = _member_config(member, job_data, work / member.name, device)
     if barrier is not None:  # probes measured together see the contention the epochs will see (session 24:
         _wait(barrier, 60.0, member, log)  # probes that did not overlap read two ResNet-18s 1.6× fast)
-    epoch_s = _measured_epoch_seconds(cfg, work / f"{member.name}-probe")
+    started = time.monotonic()
+    epoch_s, probe = _probe(cfg, work / f"{member.name}-probe")
+    whole = cfg.epochs <= len(probe.history)  # a recipe of one or two epochs: the probe was the member's run
+    if not whole:
+        shutil.rmtree(probe.run_dir, ignore_errors=True)
     seconds_left = deadline - time.monotonic()
     # side by side, even so, plan on 0.75 of what is left: the first GPU call (session 24) planned 89
     # ResNet-18 epochs and had time for 72; the loop's guard then cut the schedule before its end
@@ -404,7 +401,7 @@ def _train_member(
             plans = {p.stem: tuple(json.loads(p.read_text())) for p in plans_dir.glob("*.json")}
             epochs = common_epochs(plans)[member.name]
         seconds_left = deadline - time.monotonic()
-    if seconds_left < epoch_s:  # the probe (or the wait for the others) used the share up
+    if seconds_left < epoch_s and not whole:  # the probe (or the wait for the others) used the share up
         raise ShareSpent(
             f"{member.name}: {seconds_left:.0f} s left of its share after the probe, an epoch takes {epoch_s:.0f} s"
         )
@@ -416,10 +413,11 @@ def _train_member(
         f"{member.name}: {epoch_s:.1f} s an epoch measured ({faces_per_s:,.0f} faces/s, {tflops:.1f} TFLOP/s "
         f"achieved), {epochs} epochs planned in {seconds_left:.0f} s"
     )
-    started = time.monotonic()
-    result = train(cfg, overwrite=True)
+    if not whole:
+        started = time.monotonic()  # train_seconds: the member's own run, not its probe
+    result = probe if whole else train(cfg, overwrite=True)
     seconds = time.monotonic() - started
-    state = load_checkpoint(Path(cfg.out) / "best.pt")
+    state = load_checkpoint(Path(result.run_dir) / "best.pt")
     torch_device = torch.device(device)
     model = model_from_checkpoint(state).to(torch_device)
     logits = predict_logits(model, job_data.teacher_faces, batch_size=1024, device=torch_device, amp=amp, flip_tta=True)
