@@ -53,7 +53,8 @@ def fitted_log_weights(probabilities: list[np.ndarray], labels: np.ndarray) -> t
     target = torch.as_tensor(labels, dtype=torch.long)
     raw = torch.zeros(len(probabilities), dtype=torch.float64, requires_grad=True)
     bias = torch.zeros(logs.shape[-1], dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([raw, bias], max_iter=200)
+    # a line search: without one, L-BFGS can leap to a corner (13 members once ended all on one, worse than the mean)
+    optimizer = torch.optim.LBFGS([raw, bias], max_iter=200, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
