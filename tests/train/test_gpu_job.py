@@ -226,5 +226,9 @@ def test_a_named_member_set_replaces_the_label_space_default_and_an_unknown_one_
         "teachers/default-flip.npz",
         0.5,
     )
+    wider = members_for("fer2013", member_set="vgg-m-shipped-recipe-seeds")
+    assert [(m.model, m.seed, m.settings) for m in wider] == [("fer-vgg-m", m.seed, m.settings) for m in shipped]
+    for members in MEMBER_SETS.values():  # names are the checkpoints' file names: never two alike in a set
+        assert len({m.name for m in members}) == len(members)
     with pytest.raises(UnknownName, match=", ".join(MEMBER_SETS)):
         members_for("fer2013", member_set="nope")
