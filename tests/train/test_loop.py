@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from ferkit.models.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
-from ferkit.train import TrainingDiverged, recipe_config, train
+from ferkit.train import TrainingDiverged, loop, recipe_config, train
 from ferkit.train.balance import class_weights, epoch_indices
-from ferkit.train.loop import RunExists, face_weights_of, soft_cross_entropy
+from ferkit.train.loop import RunExists, face_weights_of, replan_epochs, schedule_position, soft_cross_entropy
 from ferkit.train.mining import mine_and_finetune
 from ferkit.train.targets import DatasetUnsuitable
 
@@ -48,6 +48,66 @@ def test_resume_after_a_stop_equals_an_uninterrupted_run(tiny_config, tmp_path):
     first, second = resumed.history
     # a resumed run's clock goes on from its last epoch, not from zero
     assert second["elapsed_minutes"] >= first["elapsed_minutes"] + second["train_seconds"] / 60
+
+
+def test_replanned_epochs_fit_the_time_left():
+    assert replan_epochs(epoch=10, epochs=100, seconds_per_epoch=6.0, seconds_left=60.0) == 20
+    assert replan_epochs(epoch=10, epochs=15, seconds_per_epoch=6.0, seconds_left=60.0) == 15  # never more
+    assert replan_epochs(epoch=10, epochs=100, seconds_per_epoch=6.0, seconds_left=-5.0) == 11  # one to anneal
+    assert replan_epochs(epoch=15, epochs=15, seconds_per_epoch=6.0, seconds_left=-5.0) == 15
+
+
+def test_a_replanned_schedule_reaches_its_last_step_with_the_run():
+    plan = {"planned_epochs": 10, "steps_per_epoch": 5, "from_step": 20, "from_position": 20, "to_step": 30}
+    positions = [schedule_position(step, plan) for step in range(20, 31)]
+    assert positions[0] == 20 and positions[-1] == 50  # 30 planned steps left, walked in 10
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+
+
+def test_a_shortened_run_ends_annealed(tiny_config, tmp_path):
+    planned = train(tiny_config.override(out=str(tmp_path / "planned"), epochs=4))
+    # a budget already spent after epoch 1: one more epoch, walking the rest of the four-epoch schedule
+    short = train(
+        tiny_config.override(out=str(tmp_path / "short"), epochs=4, max_minutes=1e-9, budget_policy="shorten")
+    )
+    assert [h["epoch"] for h in short.history] == [1, 2]
+    assert short.history[0]["lr"] == planned.history[0]["lr"]
+    assert short.history[-1]["lr"] == pytest.approx(planned.history[-1]["lr"])  # the schedule's end
+    state = load_checkpoint(tmp_path / "short" / "last.pt")
+    assert state["config"]["epochs"] == 2 and state["schedule_plan"]["planned_epochs"] == 4
+    assert json.loads((tmp_path / "short" / "config.json").read_text())["epochs"] == 2
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_resume_in_a_shortened_run_equals_an_uninterrupted_one(tiny_config, tmp_path, monkeypatch):
+    # the re-plan made deterministic: four planned epochs become three at the end of epoch 1
+    monkeypatch.setattr(loop, "replan_epochs", lambda epoch, epochs, *timing: min(epochs, 3))
+    cfg = tiny_config.override(epochs=4, max_minutes=1e6, budget_policy="shorten")
+    straight = train(cfg.override(out=str(tmp_path / "a")))
+    assert [h["epoch"] for h in straight.history] == [1, 2, 3]
+    train_epoch = loop.Trainer.train_epoch
+
+    def killed_at_epoch_3(self, epoch, progress):
+        if epoch == 3:
+            raise _Killed
+        return train_epoch(self, epoch, progress)
+
+    with monkeypatch.context() as m:
+        m.setattr(loop.Trainer, "train_epoch", killed_at_epoch_3)
+        with pytest.raises(_Killed):
+            train(cfg.override(out=str(tmp_path / "b")))
+    resumed = train(cfg, resume=tmp_path / "b")
+    for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert [h["lr"] for h in resumed.history] == [h["lr"] for h in straight.history]
+
+
+def test_unknown_budget_policy_is_named(tiny_config):
+    with pytest.raises(KeyError, match="choose stop or shorten"):
+        train(tiny_config.override(budget_policy="hurry"))
 
 
 def test_early_stopping(tiny_config):

@@ -43,6 +43,9 @@ class TrainConfig:
     compile: bool = False
     eval_batch_size: int = 512
     max_minutes: float = 0.0  # stop after the epoch that crosses this wall-clock budget; 0 = no limit
+    # what max_minutes does: stop (after the epoch that crosses it; resume later) or shorten (re-plan the
+    # epochs at every epoch end so the schedule still anneals to its end within the budget)
+    budget_policy: str = "stop"
     progress: bool = True
     tensorboard: bool = True
 

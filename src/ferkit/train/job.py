@@ -413,8 +413,9 @@ def _train_member(
         )
     faces_per_s = job_data.n_train / epoch_s
     tflops = faces_per_s * multiply_adds(create_model(cfg.model)) * 6 / 1e12  # fwd + bwd ≈ 3× the forward
-    # the loop stops after the epoch that crosses the guard: a safety net, the plan should end first
-    cfg = cfg.override(epochs=epochs, max_minutes=max(seconds_left, epoch_s) * 0.95 / 60)
+    # the plan should end first; should epochs run slower than the probe said, the loop re-plans at epoch
+    # ends and walks the rest of the schedule faster, so no member ends un-annealed (session 24's did)
+    cfg = cfg.override(epochs=epochs, max_minutes=max(seconds_left, epoch_s) * 0.95 / 60, budget_policy="shorten")
     log(
         f"{member.name}: {epoch_s:.1f} s an epoch measured ({faces_per_s:,.0f} faces/s, {tflops:.1f} TFLOP/s "
         f"achieved), {epochs} epochs planned in {seconds_left:.0f} s"

@@ -129,6 +129,37 @@ def build_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoc
     raise UnknownName(f"unknown schedule {cfg.schedule!r}; choose onecycle, cosine, plateau or none")
 
 
+BUDGET_POLICIES = ("stop", "shorten")
+
+
+def replan_epochs(epoch: int, epochs: int, seconds_per_epoch: float, seconds_left: float) -> int:
+    """How many epochs a run at the end of `epoch` can have so that the rest fits `seconds_left`.
+
+    Never more than planned, and at least one more epoch while any remain: a schedule squeezed into one
+    epoch still ends annealed, a run cut before its schedule's end does not (one epoch over the budget is
+    what "stop after the epoch that crosses it" allowed already).
+    """
+    if epoch >= epochs:
+        return epochs
+    fit = int(seconds_left // seconds_per_epoch) if seconds_per_epoch > 0 else epochs
+    return min(epochs, epoch + max(1, fit))
+
+
+def schedule_position(step: int, plan: dict[str, int]) -> int:
+    """The step of the planned schedule that real optimiser step `step` stands at, after a re-plan.
+
+    From `from_step` (where the re-plan happened, at schedule position `from_position`) the rest of the
+    planned schedule is compressed into the steps up to `to_step`, so the last real step is the
+    schedule's last one: the learning rate anneals exactly as planned, only faster.
+    """
+    start, position, end = plan["from_step"], plan["from_position"], plan["to_step"]
+    if step <= start:
+        return step - start + position
+    total = plan["planned_epochs"] * plan["steps_per_epoch"]
+    # ceil division in integers: the last real step lands exactly on the schedule's last step
+    return min(total, position + -(-(step - start) * (total - position) // max(1, end - start)))
+
+
 def _epoch_seed(cfg: TrainConfig, epoch: int, stream: int) -> int:
     # Every epoch's shuffling, augmentation and dropout depend only on (seed, epoch): a resumed run
     # replays exactly what an uninterrupted one would have done.
@@ -142,6 +173,8 @@ class Trainer:
         self.cfg, self.rt, self.run_dir = cfg, runtime, run_dir
         self.device = runtime.device
         self.amp = cfg.amp == "bf16" or (cfg.amp == "auto" and bf16_supported(self.device))
+        if cfg.budget_policy not in BUDGET_POLICIES:
+            raise UnknownName(f"unknown budget_policy {cfg.budget_policy!r}; choose {' or '.join(BUDGET_POLICIES)}")
         self.policy = get_policy(cfg.augment)
         faces = load_faces(cfg.data, ferplus=cfg.ferplus or None)
         teacher = None
@@ -181,6 +214,8 @@ class Trainer:
         per_rank = len(epoch_indices(self.train_set.labels, cfg.balance, torch.Generator().manual_seed(0)))
         self.steps_per_epoch = max(1, per_rank // runtime.world_size // cfg.batch_size)
         self.scheduler, self.step_per_batch = build_scheduler(self.optimizer, cfg, self.steps_per_epoch)
+        # set when budget_policy=shorten cut the epochs: how the rest of the step schedule is compressed
+        self.schedule_plan: dict[str, int] | None = None
         self.net: nn.Module = self.model
         if runtime.distributed:
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -212,9 +247,17 @@ class Trainer:
             "config": self.cfg.to_dict(),
             "code_version": code_version(),
             "selected_on": SELECT_SPLIT,
+            "schedule_plan": self.schedule_plan,
         }
 
     def restore(self, state: dict[str, Any], source: Path) -> None:
+        plan = state.get("schedule_plan")
+        if plan and self.step_per_batch:
+            # the schedule is the planned one, walked faster; rebuilt before the optimiser's state is
+            # loaded, since building a schedule resets the optimiser's learning rate
+            planned = self.cfg.override(epochs=plan["planned_epochs"])
+            self.scheduler, _ = build_scheduler(self.optimizer, planned, self.steps_per_epoch)
+            self.schedule_plan = dict(plan)
         try:
             self.model.load_state_dict(state["model_state"])
             self.optimizer.load_state_dict(state["optimizer_state"])
@@ -272,7 +315,7 @@ class Trainer:
             loss.backward()
             self.optimizer.step()
             if self.scheduler is not None and self.step_per_batch:
-                self.scheduler.step()
+                self._step_schedule((epoch - 1) * self.steps_per_epoch + step + 1)
             if self.ema is not None:
                 self.ema.update(self.model)
             total_loss += loss.detach() * len(batch)
@@ -302,6 +345,44 @@ class Trainer:
             return hard
         w, t = self.cfg.distill_weight, self.cfg.distill_temperature
         return (1 - w) * hard + w * distillation_loss(logits, teacher, t)
+
+    def _step_schedule(self, step: int) -> None:
+        """Advance the per-batch schedule to optimiser step `step` (or, after a re-plan, to its position)."""
+        if self.schedule_plan is not None:
+            # schedulers compute the rate from last_epoch: stand one before the position, then step
+            self.scheduler.last_epoch = schedule_position(step, self.schedule_plan) - 1
+        self.scheduler.step()
+
+    def shorten(self, epoch: int, epochs: int) -> None:
+        """Make this an `epochs`-epoch run from the end of `epoch`, its schedule still ending annealed."""
+        if self.step_per_batch and self.scheduler is not None:
+            planned = self.schedule_plan["planned_epochs"] if self.schedule_plan else self.cfg.epochs
+            self.schedule_plan = {
+                "planned_epochs": planned,
+                "steps_per_epoch": self.steps_per_epoch,
+                "from_step": epoch * self.steps_per_epoch,
+                "from_position": int(self.scheduler.last_epoch),
+                "to_step": epochs * self.steps_per_epoch,
+            }
+        self.cfg = self.cfg.override(epochs=epochs)
+        if self.rt.is_main:
+            (self.run_dir / "config.json").write_text(json.dumps(self.cfg.to_dict(), indent=1))
+
+    def _budget_decision(self, epoch: int, epochs_done: int, seconds: float) -> tuple[bool, int]:
+        """(stop now?, epochs the run should have) under max_minutes, the same on every rank."""
+        cfg = self.cfg
+        decision = (False, cfg.epochs)
+        if cfg.max_minutes and self.rt.is_main:
+            budget = cfg.max_minutes * 60
+            if cfg.budget_policy == "shorten":
+                decision = (False, replan_epochs(epoch, cfg.epochs, seconds / epochs_done, budget - seconds))
+            else:
+                decision = (seconds >= budget, cfg.epochs)
+        if self.rt.distributed:  # rank 0's clock decides for all: ranks that disagree would hang
+            box = [decision]
+            torch.distributed.broadcast_object_list(box, src=0)
+            decision = box[0]
+        return decision
 
     def evaluate_selection(self) -> dict[str, float]:
         """Loss and accuracy on PublicTest, with the weights that would be saved (EMA if kept)."""
@@ -335,8 +416,9 @@ class Trainer:
             progress.note(self.describe())
             for note in self.notes if self.start_epoch == 1 else []:
                 progress.note(note)
-            for epoch in range(self.start_epoch, cfg.epochs + 1):
-                progress.start_epoch(epoch, cfg.epochs)
+            epoch = self.start_epoch
+            while epoch <= self.cfg.epochs:  # budget_policy=shorten may lower cfg.epochs on the way
+                progress.start_epoch(epoch, self.cfg.epochs)
                 metrics = self.train_epoch(epoch, progress)
                 metrics.update(self._selection_metrics())
                 metrics.update(
@@ -352,15 +434,27 @@ class Trainer:
                     self.best_accuracy, self.best_epoch, stale_epochs = metrics["val_accuracy"], epoch, 0
                 else:
                     stale_epochs += 1
+                # decided before the checkpoint, so that last.pt holds a re-plan and a resume follows it
+                stop, epochs = self._budget_decision(epoch, epoch - self.start_epoch + 1, time.perf_counter() - started)
+                replanned = epochs < self.cfg.epochs
+                if replanned:
+                    old_epochs = self.cfg.epochs
+                    self.shorten(epoch, epochs)
                 if main:
                     self._record(epoch, metrics, improved, writer)
                     progress.finish_epoch(metrics, improved)
+                if replanned:
+                    progress.note(
+                        f"re-planned: {epochs} epochs instead of {old_epochs} fit the {cfg.max_minutes:g}-minute "
+                        "budget; the rest of the schedule is walked faster and still ends annealed"
+                    )
                 if cfg.early_stop_patience and stale_epochs >= cfg.early_stop_patience:
                     progress.note(f"early stop: no better PublicTest accuracy for {stale_epochs} epochs")
                     break
-                if cfg.max_minutes and (time.perf_counter() - started) / 60 >= cfg.max_minutes:
+                if stop:
                     progress.note(f"stopping: the {cfg.max_minutes:g}-minute budget is spent")
                     break
+                epoch += 1
         if writer is not None:
             writer.close()
         return TrainResult(self.run_dir, self.best_accuracy, self.best_epoch, self.history, self.model)
