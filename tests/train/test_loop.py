@@ -51,10 +51,13 @@ def test_resume_after_a_stop_equals_an_uninterrupted_run(tiny_config, tmp_path):
 
 
 def test_replanned_epochs_fit_the_time_left():
-    assert replan_epochs(epoch=10, epochs=100, seconds_per_epoch=6.0, seconds_left=60.0) == 20
-    assert replan_epochs(epoch=10, epochs=15, seconds_per_epoch=6.0, seconds_left=60.0) == 15  # never more
-    assert replan_epochs(epoch=10, epochs=100, seconds_per_epoch=6.0, seconds_left=-5.0) == 11  # one to anneal
-    assert replan_epochs(epoch=15, epochs=15, seconds_per_epoch=6.0, seconds_left=-5.0) == 15
+    assert replan_epochs(epoch=10, epochs=100, epoch_seconds=[9.0, 6.0, 7.0, 6.0], seconds_left=60.0) == 20
+    assert replan_epochs(epoch=10, epochs=15, epoch_seconds=[9.0, 6.0], seconds_left=60.0) == 15  # never more
+    assert replan_epochs(epoch=10, epochs=100, epoch_seconds=[9.0, 6.0], seconds_left=-5.0) == 11  # one to anneal
+    assert replan_epochs(epoch=15, epochs=15, epoch_seconds=[9.0, 6.0], seconds_left=-5.0) == 15
+    # a slow first epoch (warm-up) alone does not cut the run for good, unless the budget is spent
+    assert replan_epochs(epoch=1, epochs=100, epoch_seconds=[30.0], seconds_left=300.0) == 100
+    assert replan_epochs(epoch=1, epochs=100, epoch_seconds=[30.0], seconds_left=20.0) == 2
 
 
 def test_a_replanned_schedule_reaches_its_last_step_with_the_run():

@@ -132,14 +132,20 @@ def build_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoc
 BUDGET_POLICIES = ("stop", "shorten")
 
 
-def replan_epochs(epoch: int, epochs: int, seconds_per_epoch: float, seconds_left: float) -> int:
+def replan_epochs(epoch: int, epochs: int, epoch_seconds: list[float], seconds_left: float) -> int:
     """How many epochs a run at the end of `epoch` can have so that the rest fits `seconds_left`.
 
-    Never more than planned, and at least one more epoch while any remain: a schedule squeezed into one
-    epoch still ends annealed, a run cut before its schedule's end does not (one epoch over the budget is
-    what "stop after the epoch that crosses it" allowed already).
+    `epoch_seconds` are this invocation's epochs so far. Never more than planned, and at least one more
+    epoch while any remain: a schedule squeezed into one epoch still ends annealed, a run cut before its
+    schedule's end does not (one epoch over the budget is what "stop after the epoch that crosses it"
+    allowed already). A re-plan is for good, so it never rests on an invocation's first epoch alone (it
+    carries the warm-up: allocation, autotuning, compilation) unless the budget is already spent.
     """
     if epoch >= epochs:
+        return epochs
+    steady = sorted(epoch_seconds[1:] or epoch_seconds)
+    seconds_per_epoch = steady[len(steady) // 2]  # the median: one slow epoch (a neighbour) is no trend
+    if len(epoch_seconds) == 1 and seconds_left >= seconds_per_epoch:
         return epochs
     fit = int(seconds_left // seconds_per_epoch) if seconds_per_epoch > 0 else epochs
     return min(epochs, epoch + max(1, fit))
@@ -368,14 +374,14 @@ class Trainer:
         if self.rt.is_main:
             (self.run_dir / "config.json").write_text(json.dumps(self.cfg.to_dict(), indent=1))
 
-    def _budget_decision(self, epoch: int, epochs_done: int, seconds: float) -> tuple[bool, int]:
+    def _budget_decision(self, epoch: int, epoch_seconds: list[float], seconds: float) -> tuple[bool, int]:
         """(stop now?, epochs the run should have) under max_minutes, the same on every rank."""
         cfg = self.cfg
         decision = (False, cfg.epochs)
         if cfg.max_minutes and self.rt.is_main:
             budget = cfg.max_minutes * 60
             if cfg.budget_policy == "shorten":
-                decision = (False, replan_epochs(epoch, cfg.epochs, seconds / epochs_done, budget - seconds))
+                decision = (False, replan_epochs(epoch, cfg.epochs, epoch_seconds, budget - seconds))
             else:
                 decision = (seconds >= budget, cfg.epochs)
         if self.rt.distributed:  # rank 0's clock decides for all: ranks that disagree would hang
@@ -416,7 +422,8 @@ class Trainer:
             progress.note(self.describe())
             for note in self.notes if self.start_epoch == 1 else []:
                 progress.note(note)
-            epoch = self.start_epoch
+            # each epoch's seconds, end to end (the previous checkpoint's write included): the re-plan's clock
+            epoch, epoch_seconds, mark = self.start_epoch, [], started
             while epoch <= self.cfg.epochs:  # budget_policy=shorten may lower cfg.epochs on the way
                 progress.start_epoch(epoch, self.cfg.epochs)
                 metrics = self.train_epoch(epoch, progress)
@@ -435,7 +442,10 @@ class Trainer:
                 else:
                     stale_epochs += 1
                 # decided before the checkpoint, so that last.pt holds a re-plan and a resume follows it
-                stop, epochs = self._budget_decision(epoch, epoch - self.start_epoch + 1, time.perf_counter() - started)
+                now = time.perf_counter()
+                epoch_seconds.append(now - mark)
+                mark = now
+                stop, epochs = self._budget_decision(epoch, epoch_seconds, now - started)
                 replanned = epochs < self.cfg.epochs
                 if replanned:
                     old_epochs = self.cfg.epochs
