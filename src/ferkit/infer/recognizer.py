@@ -40,7 +40,7 @@ class FacePrediction:
 
 
 # Test-time augmentation of each face crop: "flip" also classifies the mirrored face and averages the
-# two (the shipped model: PublicTest 71.13% → 71.75%, PrivateTest 72.19% → 72.69%, its card) for twice
+# two (the shipped model: PublicTest 71.33% → 71.25%, PrivateTest 71.86% → 72.95%, its card) for twice
 # the classifier's work, which is ~1 ms of a photo's ~40.
 TTA_CHOICES = ("none", "flip")
 
