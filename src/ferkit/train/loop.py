@@ -27,6 +27,7 @@ from ferkit.train.config import TrainConfig
 from ferkit.train.distributed import Runtime, bf16_supported, setup_runtime, teardown_runtime
 from ferkit.train.ema import ModelEMA
 from ferkit.train.progress import EpochProgress
+from ferkit.train.sam import batchnorm_stats_frozen, climb, descend
 from ferkit.train.targets import class_names_of, labelled_splits
 from ferkit.train.warm_start import warm_start
 
@@ -181,6 +182,8 @@ class Trainer:
         self.amp = cfg.amp == "bf16" or (cfg.amp == "auto" and bf16_supported(self.device))
         if cfg.budget_policy not in BUDGET_POLICIES:
             raise UnknownName(f"unknown budget_policy {cfg.budget_policy!r}; choose {' or '.join(BUDGET_POLICIES)}")
+        if not cfg.sam_rho >= 0:
+            raise BadInput(f"sam_rho must be 0 (off) or a positive radius, not {cfg.sam_rho}")
         self.policy = get_policy(cfg.augment)
         faces = load_faces(cfg.data, ferplus=cfg.ferplus or None)
         teacher = None
@@ -319,6 +322,13 @@ class Trainer:
                 )
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if cfg.sam_rho > 0:  # sharpness-aware: step with the gradient at the climbed weights
+                moves = climb(self.model, cfg.sam_rho)
+                with batchnorm_stats_frozen(self.model), autocast_context(self.device, self.amp):
+                    climbed_logits = self.net(x)
+                self.optimizer.zero_grad(set_to_none=True)
+                self.loss(climbed_logits.float(), targets, teacher, face_weights).backward()
+                descend(moves)
             self.optimizer.step()
             if self.scheduler is not None and self.step_per_batch:
                 self._step_schedule((epoch - 1) * self.steps_per_epoch + step + 1)
