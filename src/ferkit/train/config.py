@@ -35,6 +35,7 @@ class TrainConfig:
     distill_temperature: float = 1.0  # softens the teacher and the student alike (loss scaled by T²)
     augment: str = "light"  # a policy in train.augment.POLICIES
     balance: str = "none"  # none | oversample | sampler | weighted
+    hold_out: str = ""  # "k/K": leave fold k of K of the Training faces out (a cross-fitted teacher's member)
     sam_rho: float = 0.0  # sharpness-aware minimisation's radius (e.g. 0.05); 0 = off. Two passes a batch
     ema_decay: float = 0.0  # e.g. 0.999; 0 = off. Selection and checkpoints then use the EMA weights.
     seed: int = 0

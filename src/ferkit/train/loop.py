@@ -26,6 +26,7 @@ from ferkit.train.balance import class_weights, epoch_indices
 from ferkit.train.config import TrainConfig
 from ferkit.train.distributed import Runtime, bf16_supported, setup_runtime, teardown_runtime
 from ferkit.train.ema import ModelEMA
+from ferkit.train.folds import face_folds, parse_hold_out
 from ferkit.train.progress import EpochProgress
 from ferkit.train.sam import batchnorm_stats_frozen, climb, descend
 from ferkit.train.targets import class_names_of, labelled_splits
@@ -192,6 +193,10 @@ class Trainer:
                 raise BadInput("distill_weight must be within 0..1 and distill_temperature above 0")
             teacher = aligned_teacher(faces, read_teacher(cfg.teacher), class_names_of(cfg.labels), cfg.teacher)
         self.train_set, self.select_set, self.class_names = labelled_splits(faces, cfg.labels, teacher)
+        hold_out = parse_hold_out(cfg.hold_out)
+        if hold_out is not None:  # a cross-fitted teacher's member: one fold of the faces stays unseen
+            fold, folds = hold_out
+            self.train_set = self.train_set.subset(face_folds(self.train_set.faces, folds) != fold)
         self.num_classes = len(self.class_names)
         # The whole training split lives on the device as uint8 (28,709 faces = 66 MB).
         self.train_faces = torch.as_tensor(np.ascontiguousarray(self.train_set.faces)).to(self.device)
@@ -484,10 +489,11 @@ class Trainer:
         cfg = self.cfg
         parameters = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
         start = "training" if self.start_epoch == 1 else f"resuming at epoch {self.start_epoch} of"
+        held_out = f", fold {cfg.hold_out} held out" if cfg.hold_out else ""
         return (
             f"{start} {cfg.model} ({parameters:,} parameters) on {cfg.labels} labels ({self.num_classes} classes, "
-            f"{len(self.train_set.labels):,} faces): {cfg.epochs} epochs, batch {cfg.batch_size}, {cfg.optimizer} "
-            f"lr {cfg.lr:g} {cfg.schedule}, augment {cfg.augment}, balance {cfg.balance}, "
+            f"{len(self.train_set.labels):,} faces{held_out}): {cfg.epochs} epochs, batch {cfg.batch_size}, "
+            f"{cfg.optimizer} lr {cfg.lr:g} {cfg.schedule}, augment {cfg.augment}, balance {cfg.balance}, "
             f"teacher {cfg.teacher or 'none'}, seed {cfg.seed}, {self.device}{' bf16' if self.amp else ''}"
         )
 

@@ -22,6 +22,16 @@ class LabelledFaces:
     row_index: np.ndarray  # positions in the source file
     teacher: np.ndarray | None = None  # N×C float32 soft labels of a teacher file, when distilling
 
+    def subset(self, keep: np.ndarray) -> LabelledFaces:
+        """The faces where `keep` (a boolean mask) is true."""
+        return LabelledFaces(
+            self.faces[keep],
+            self.labels[keep],
+            self.targets[keep],
+            self.row_index[keep],
+            None if self.teacher is None else self.teacher[keep],
+        )
+
 
 def _check_split(faces: FaceSet, split: str) -> np.ndarray:
     """The split's row mask, once it is known to exist with labels."""
