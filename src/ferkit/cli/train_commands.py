@@ -112,15 +112,30 @@ def teach_command(
         typer.Option("--ferplus-votes", help="fer2013new.csv: the FER+ annotators teach instead of a model"),
     ] = None,
     tta: Annotated[str, typer.Option(help="the model's test-time augmentation: none, flip or tencrop")] = "flip",
+    cross_fitted: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option(
+            "--cross-fitted",
+            help="a run trained with --set hold_out=k/K (repeat: one per fold): each Training face is labelled "
+            "by the run that never saw it",
+        ),
+    ] = None,
 ) -> None:
     """Write a teacher file: soft labels for every Training and PublicTest face (never PrivateTest)."""
     from ferkit.data.teacher import write_teacher
-    from ferkit.evaluate.teach import model_teacher, vote_teacher
+    from ferkit.evaluate.teach import cross_fitted_teacher, model_teacher, vote_teacher
     from ferkit.labels import EMOTIONS, SELECT_SPLIT, SPLITS
 
-    if (model is None) == (ferplus_votes is None):
-        raise _fail("give the teacher: --model MODEL or --ferplus-votes fer2013new.csv (one of them)")
-    teacher = vote_teacher(data, ferplus_votes) if ferplus_votes else model_teacher(model, data, tta=tta)
+    if sum(x is not None and x != [] for x in (model, ferplus_votes, cross_fitted)) != 1:
+        raise _fail(
+            "give the teacher: --model MODEL, --ferplus-votes fer2013new.csv or --cross-fitted RUN per fold (one kind)"
+        )
+    if cross_fitted:
+        teacher = cross_fitted_teacher(list(cross_fitted), data, tta=tta)
+    elif ferplus_votes:
+        teacher = vote_teacher(data, ferplus_votes)
+    else:
+        teacher = model_teacher(model, data, tta=tta)
     path = write_teacher(out, teacher)
     console.print(
         f"wrote {path} ({path.stat().st_size / 1e3:.0f} kB): {len(teacher.labels):,} faces × "

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ferkit.data import load_faces
+from ferkit.data.folds import face_folds, parse_hold_out
 from ferkit.data.teacher import aligned_teacher, read_teacher
 from ferkit.errors import BadInput, TrainingDiverged, UnknownName
 from ferkit.labels import SELECT_SPLIT
@@ -26,7 +27,6 @@ from ferkit.train.balance import class_weights, epoch_indices
 from ferkit.train.config import TrainConfig
 from ferkit.train.distributed import Runtime, bf16_supported, setup_runtime, teardown_runtime
 from ferkit.train.ema import ModelEMA
-from ferkit.train.folds import face_folds, parse_hold_out
 from ferkit.train.progress import EpochProgress
 from ferkit.train.sam import batchnorm_stats_frozen, climb, descend
 from ferkit.train.targets import class_names_of, labelled_splits
