@@ -141,7 +141,7 @@ def test_teach_cli_writes_a_small_file_from_a_model_or_from_ferplus_votes(tiny_c
     assert teacher.probabilities.shape == (128, 7) and out.stat().st_size < 1_000_000
     aligned_teacher(load_faces(tiny_csv), teacher, EMOTIONS, out)
     result = CliRunner().invoke(app, ["teach", "--data", str(tiny_csv), "--out", str(out)])
-    assert result.exit_code == 2 and "--model MODEL or --ferplus-votes" in result.output
+    assert result.exit_code == 2 and "give the teacher: --model MODEL, --ferplus-votes" in result.output
 
 
 def test_train_cli_names_a_teacher_for_other_data(tiny_csv, teacher_file, tmp_path):
