@@ -11,6 +11,9 @@ false ≤ 10%). Contempt (off in the game by default) is left out.
 `--average` screens an ensemble judge without new frames: the files' probabilities (same faces, same
 frames: calibrate-judge's fixed seed) are averaged into one evidence. A proxy only: it averages each net's
 lowest held probability, where an ensemble would take the lowest of the averaged frames.
+Evidence of a model that held out a Training fold (`--set hold_out=k/K`) holds that fold's faces too: they join
+every fitting half (`--publictest-only` leaves them out); the halvings and the scoring halves are PublicTest's alone,
+the same as for a model without them, so two such files compare on the same faces.
 Usage: python benchmarks/judge_policies.py EVIDENCE.npz... [--halvings 40] [--average] [--leave-out disgust]
 """
 
@@ -45,6 +48,19 @@ def halves(labels: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np
         members = rng.permutation(np.flatnonzero(labels == c))
         fit[members[: len(members) // 2]] = True
     return fit, ~fit
+
+
+def split_faces(ev: JudgeEvidence, rng: np.random.Generator, unseen: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A halving of the PublicTest faces; faces of the Training fold the model never saw join every fitting
+    half (`unseen`), so the scoring half is the same PublicTest half as for a model without such faces."""
+    public = ~ev.unseen_training if ev.unseen_training is not None else np.ones(len(ev.labels), bool)
+    fit_half, score_half = halves(ev.labels[public], rng)
+    fit, score = np.zeros(len(ev.labels), bool), np.zeros(len(ev.labels), bool)
+    fit[np.flatnonzero(public)[fit_half]] = True
+    score[np.flatnonzero(public)[score_half]] = True
+    if unseen:
+        fit |= ~public
+    return fit, score
 
 
 def scores_of(judge, probabilities: np.ndarray, c: int, name: str) -> np.ndarray:
@@ -106,13 +122,21 @@ def main() -> None:
     parser.add_argument("--halvings", type=int, default=40)
     parser.add_argument("--leave-out", nargs="*", default=[], help="more expressions to leave out of the spread")
     parser.add_argument("--average", action="store_true", help="score the files' averaged probabilities as one judge")
+    parser.add_argument(
+        "--publictest-only", action="store_true", help="leave out the unseen Training faces an evidence file holds"
+    )
     args = parser.parse_args()
     OFF.extend(args.leave_out)  # e.g. disgust: how much of the spread is one small class's (24 PublicTest faces)
     sources = {" + ".join(args.evidence): averaged(args.evidence)} if args.average else None
     for path in sources or args.evidence:
         ev = sources[path] if sources else JudgeEvidence.load(path)
         clear = ev.clear()
-        print(f"\n{path}: {len(ev.labels)} PublicTest faces, {0 if clear is None else clear.sum()} clear")
+        extra = 0 if ev.unseen_training is None or args.publictest_only else int(ev.unseen_training.sum())
+        publictest = len(ev.labels) - (0 if ev.unseen_training is None else int(ev.unseen_training.sum()))
+        print(
+            f"\n{path}: {publictest} PublicTest faces (+ {extra} unseen Training faces in every fitting half), "
+            f"{0 if clear is None else clear.sum()} clear"
+        )
         header = "median (90th pct) over halvings of: "
         cols = ["b_spread", "b_low", "b_false"] + (["c_spread", "c_low", "c_false"] if clear is not None else [])
         reachable(ev)
@@ -121,7 +145,7 @@ def main() -> None:
             rng = np.random.default_rng(0)
             rows = []
             for _ in range(args.halvings):
-                fit, score = halves(ev.labels, rng)
+                fit, score = split_faces(ev, rng, unseen=not args.publictest_only)
                 judge = fit_judge(
                     ev.held[fit],
                     ev.labels[fit],

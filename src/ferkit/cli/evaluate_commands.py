@@ -157,6 +157,7 @@ def calibrate_judge_command(
             console.print(f"evidence: {found.save(save_evidence)}")
     judge = found.fit()
     write_judge(model, out, judge)  # needs the onnx package: a missing one is named by the error edge
+    console.print(f"fitted on {judge.fitted_on}")
     for name, knots in judge.knots.items():
         console.print(f"{name:9s} " + "  ".join(f"{p:.3f}→{s:.0f}" for p, s in knots))
     console.print(f"written: {out}")

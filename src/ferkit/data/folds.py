@@ -15,6 +15,7 @@ import numpy as np
 
 from ferkit.errors import BadInput
 
+HELD_OUT_KEY = "training_fold_held_out"  # a model's metadata: the 'k/K' fold of Training it never saw
 _HOLD_OUT = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ferkit.data.folds import HELD_OUT_KEY
 from ferkit.errors import ModelError
 from ferkit.face_size import FACE_SIZE
 from ferkit.labels import SELECT_SPLIT
@@ -43,13 +44,17 @@ def float_model(checkpoint: str | Path) -> tuple[dict[str, Any], torch.nn.Module
 
 def model_metadata(state: dict[str, Any]) -> dict[str, Any]:
     """Provenance every export carries (ONNX metadata props, the TFLite sidecar, Core ML user metadata)."""
-    return {
+    metadata = {
         "class_names": list(state["class_names"]),
         "model_name": state["model_name"],
         "trained_epoch": state["epoch"],
         "selected_on": state.get("selected_on", SELECT_SPLIT),
         "code_version": state.get("code_version", ""),
     }
+    held_out = state.get("config", {}).get("hold_out", "")
+    if held_out:  # the Training fold this model never saw: unseen faces its judge can be fitted on too
+        metadata[HELD_OUT_KEY] = held_out
+    return metadata
 
 
 def random_faces(n: int) -> np.ndarray:

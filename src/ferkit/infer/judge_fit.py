@@ -12,7 +12,7 @@ import numpy as np
 from ferkit.errors import DatasetUnsuitable, ModelError
 from ferkit.infer.judge import METADATA_KEY, JudgeCalibration, JudgePolicy, fit_judge
 from ferkit.infer.recognizer import Recognizer
-from ferkit.labels import FERPLUS_EMOTIONS, FERPLUS_TO_FER2013, SELECT_SPLIT
+from ferkit.labels import FERPLUS_EMOTIONS, FERPLUS_TO_FER2013, SELECT_SPLIT, TRAIN_SPLIT
 from ferkit.vision.webcam import frame_probabilities
 from ferkit.weights.metadata import with_metadata
 
@@ -31,6 +31,8 @@ class JudgeEvidence:
     crops: np.ndarray  # faces × classes: the same faces as plain crops
     labels: np.ndarray  # faces: true class in the model's label space
     votes: np.ndarray | None = None  # faces × 10 FER+ votes, where the data has them
+    # faces: True where the face is from the Training fold the model never saw (`hold_out`), not PublicTest
+    unseen_training: np.ndarray | None = None
 
     def clear(self, min_votes: int = 7) -> np.ndarray | None:
         """Faces whose FER+ annotators agree strongly (≥ `min_votes` of 10) on their true class (None without votes)."""
@@ -46,6 +48,8 @@ class JudgeEvidence:
         arrays = {"held": self.held, "crops": self.crops, "labels": self.labels}
         if self.votes is not None:
             arrays["votes"] = self.votes
+        if self.unseen_training is not None:
+            arrays["unseen_training"] = self.unseen_training
         with path.open("wb") as file:  # a file object: numpy would otherwise append .npz to the name
             header = {"format": np.array(EVIDENCE_FORMAT), "class_names": np.array(self.class_names)}
             np.savez_compressed(file, **header, **arrays)
@@ -59,12 +63,16 @@ class JudgeEvidence:
                 if not hasattr(data, "files") or "format" not in data.files or str(data["format"]) != EVIDENCE_FORMAT:
                     raise ModelError(refused)
                 names = tuple(str(n) for n in data["class_names"])
-                return cls(names, data["held"], data["crops"], data["labels"], data.get("votes"))
+                unseen = data["unseen_training"].astype(bool) if "unseen_training" in data.files else None
+                return cls(names, data["held"], data["crops"], data["labels"], data.get("votes"), unseen)
         except (ValueError, OSError, KeyError, zipfile.BadZipFile) as error:
             raise ModelError(f"{refused}: {type(error).__name__}") from None
 
     def fit(self, policy: JudgePolicy = JudgePolicy()) -> JudgeCalibration:
-        fitted_on = f"{SELECT_SPLIT}, webcam-like frames held per face; win bar also on the plain crops"
+        source = SELECT_SPLIT
+        if self.unseen_training is not None and self.unseen_training.any():
+            source += f" + {int(self.unseen_training.sum())} faces of the Training fold the model never saw"
+        fitted_on = f"{source}, webcam-like frames held per face; win bar also on the plain crops"
         return fit_judge(self.held, self.labels, self.class_names, fitted_on, self.crops, self.clear(), policy)
 
 
@@ -83,28 +91,65 @@ def collect_evidence(
     Each face contributes what a round scores: per class, the lowest probability over the held frames
     (the game's HOLD_FRAMES), so the curves are fitted on held poses, not on single lucky frames; its
     plain crop bounds the win bar too. A FER+ model is fitted on the FER+ majority labels (`ferplus`:
-    fer2013new.csv).
+    fer2013new.csv). A model trained with a Training fold held out (`--set hold_out=k/K`, in its metadata)
+    is fitted on that fold's faces too: faces it never saw, which steady the curves of the small classes.
+    `limit` caps the faces taken from each source.
     """
     from ferkit.data import load_faces, split_with_votes
 
     recognizer = Recognizer(model)
+    dataset = load_faces(data, ferplus=ferplus)
     # in the model's own label space: FER2013's labels, or the FER+ majority vote (faces without one left out)
-    faces, labels, votes = split_with_votes(load_faces(data, ferplus=ferplus), SELECT_SPLIT, recognizer.class_names)
+    faces, labels, votes = split_with_votes(dataset, SELECT_SPLIT, recognizer.class_names)
     if len(labels) == 0:
         raise DatasetUnsuitable(f"{data}: the {SELECT_SPLIT} faces need labels to fit the judge")
     if set(range(len(recognizer.class_names))) - set(labels.tolist()):
         raise DatasetUnsuitable(f"{data}: {SELECT_SPLIT} lacks some of the model's classes {recognizer.class_names}")
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(labels))[:limit] if limit else np.arange(len(labels))
-    held = np.zeros((len(order), len(recognizer.class_names)))
-    for k, i in enumerate(order):
-        held[k] = frame_probabilities(recognizer, faces[i], rng, frames).min(axis=0)
+    sources = [(np.asarray(faces)[order], labels[order], None if votes is None else votes[order])]
+    unseen = unseen_training_faces(recognizer, dataset, data)
+    if unseen is not None:
+        keep = rng.permutation(len(unseen[1]))[:limit] if limit else np.arange(len(unseen[1]))
+        unseen_faces, unseen_labels, unseen_votes = unseen
+        sources.append((unseen_faces[keep], unseen_labels[keep], None if unseen_votes is None else unseen_votes[keep]))
+    chosen = np.concatenate([faces for faces, _, _ in sources])
+    held = np.zeros((len(chosen), len(recognizer.class_names)))
+    for k, face in enumerate(chosen):
+        held[k] = frame_probabilities(recognizer, face, rng, frames).min(axis=0)
         if progress is not None:
-            progress(k + 1, len(order))
-    crops = recognizer.predict_faces(np.asarray(faces)[order])  # the same faces as plain crops
+            progress(k + 1, len(chosen))
+    crops = recognizer.predict_faces(chosen)  # the same faces as plain crops
+    with_votes = all(v is not None for _, _, v in sources)
+    publictest_count = len(sources[0][1])
+    from_training = np.arange(len(chosen)) >= publictest_count if unseen is not None else None
     return JudgeEvidence(
-        tuple(recognizer.class_names), held, crops, labels[order], None if votes is None else votes[order]
+        tuple(recognizer.class_names),
+        held,
+        crops,
+        np.concatenate([labels for _, labels, _ in sources]),
+        np.concatenate([v for _, _, v in sources]) if with_votes else None,
+        from_training,
     )
+
+
+def unseen_training_faces(
+    recognizer: Recognizer, dataset, data: str | Path
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """The faces, labels and votes of the Training fold the model never saw (None: it saw every face)."""
+    from ferkit.data import split_with_votes
+    from ferkit.data.folds import HELD_OUT_KEY, face_folds, parse_hold_out
+
+    classifier = getattr(recognizer, "classifier", None)
+    hold_out = parse_hold_out(getattr(classifier, "metadata", {}).get(HELD_OUT_KEY, ""))
+    if hold_out is None:
+        return None
+    fold, folds = hold_out
+    faces, labels, votes = split_with_votes(dataset, TRAIN_SPLIT, recognizer.class_names)
+    if len(labels) == 0 or not (labels >= 0).all():
+        raise DatasetUnsuitable(f"{data}: the model held out Training fold {fold}/{folds}, but Training has no labels")
+    unseen = face_folds(faces, folds) == fold
+    return faces[unseen], labels[unseen], None if votes is None else votes[unseen]
 
 
 def fit_on_webcam_frames(model: str | Path, data: str | Path, **options) -> JudgeCalibration:

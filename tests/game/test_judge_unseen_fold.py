@@ -1,0 +1,107 @@
+"""A judge fitted on PublicTest plus the Training fold its model never saw (`--set hold_out=k/K`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ferkit.data.folds import HELD_OUT_KEY, face_folds
+from ferkit.labels import EMOTIONS
+
+
+def fake_recognizer(metadata: dict[str, str]):
+    """A recognizer that reads the true class off the face (tiny_faces writes it as a bright band)."""
+
+    class Classifier:
+        def __init__(self):
+            self.metadata = metadata
+
+    class FakeRecognizer:
+        class_names = EMOTIONS
+
+        def __init__(self, model):
+            self.classifier = Classifier()
+
+        def predict_faces(self, faces):
+            rows = np.full((len(faces), 7), 0.1 / 6)
+            rows[np.arange(len(faces)), [band_class(f) for f in faces]] = 0.9
+            return rows
+
+    return FakeRecognizer
+
+
+def band_class(face: np.ndarray) -> int:
+    return int(np.argmax([face[c * 6 : c * 6 + 6].mean() for c in range(7)]))
+
+
+def frames(recognizer, face, rng, count):
+    row = np.full(7, 0.1 / 6)
+    row[band_class(face)] = 0.9
+    return np.tile(row, (count, 1))
+
+
+def collect(tmp_path, monkeypatch, metadata):
+    import ferkit.infer.judge_fit as judge_fit
+    from tests.conftest import write_fer2013_csv
+    from tests.train.conftest import tiny_faces
+
+    faces = tiny_faces(n_train=140, n_select=70)
+    csv_path = write_fer2013_csv(tmp_path / "fer2013.csv", faces)
+    monkeypatch.setattr(judge_fit, "Recognizer", fake_recognizer(metadata))
+    monkeypatch.setattr(judge_fit, "frame_probabilities", frames)
+    return faces, judge_fit.collect_evidence("model.onnx", csv_path)
+
+
+def test_a_model_that_held_out_a_fold_is_judged_on_that_fold_too(tmp_path, monkeypatch):
+    faces, evidence = collect(tmp_path, monkeypatch, {HELD_OUT_KEY: "1/3"})
+    training = faces.faces[faces.split_codes == 0]
+    unseen = training[face_folds(training, 3) == 1]
+    assert evidence.unseen_training is not None and evidence.unseen_training.sum() == len(unseen) > 0
+    assert (~evidence.unseen_training).sum() == (faces.split_codes == 1).sum()  # every PublicTest face, first
+    assert not evidence.unseen_training[: (faces.split_codes == 1).sum()].any()
+    labels = faces.labels[faces.split_codes == 0][face_folds(training, 3) == 1]
+    np.testing.assert_array_equal(evidence.labels[evidence.unseen_training], labels)
+    assert f"+ {len(unseen)} faces of the Training fold the model never saw" in evidence.fit().fitted_on
+
+    loaded = type(evidence).load(evidence.save(tmp_path / "evidence.npz"))
+    np.testing.assert_array_equal(loaded.unseen_training, evidence.unseen_training)
+
+
+def test_a_model_that_saw_every_face_is_judged_on_publictest_alone(tmp_path, monkeypatch):
+    faces, evidence = collect(tmp_path, monkeypatch, {})
+    assert evidence.unseen_training is None and len(evidence.labels) == (faces.split_codes == 1).sum()
+    assert evidence.fit().fitted_on.startswith("PublicTest, webcam-like frames")
+    assert type(evidence).load(evidence.save(tmp_path / "evidence.npz")).unseen_training is None
+
+
+def test_judge_policies_scores_only_publictest_halves_and_fits_on_every_unseen_face():
+    """Two evidence files, one with unseen Training faces, are halved and scored on the same PublicTest faces."""
+    sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
+    from judge_policies import split_faces
+
+    from ferkit.infer.judge_fit import JudgeEvidence
+
+    labels = np.arange(60) % 7
+    probs = np.full((60, 7), 1 / 7)
+    plain = JudgeEvidence(EMOTIONS, probs, probs, labels)
+    unseen = np.arange(90) >= 60
+    more = JudgeEvidence(EMOTIONS, np.vstack([probs, probs[:30]]), np.vstack([probs, probs[:30]]),
+                         np.concatenate([labels, labels[:30]]), None, unseen)  # fmt: skip
+    fit_a, score_a = split_faces(plain, np.random.default_rng(0), unseen=True)
+    fit_b, score_b = split_faces(more, np.random.default_rng(0), unseen=True)
+    np.testing.assert_array_equal(score_b[:60], score_a)
+    np.testing.assert_array_equal(fit_b[:60], fit_a)
+    assert fit_b[60:].all() and not score_b[60:].any()
+    fit_c, _ = split_faces(more, np.random.default_rng(0), unseen=False)
+    assert not fit_c[60:].any()
+
+
+def test_an_export_names_the_training_fold_its_model_never_saw():
+    from ferkit.export.common import model_metadata
+
+    state = {"class_names": EMOTIONS, "model_name": "fer-vgg-s", "epoch": 3, "config": {"hold_out": "0/5"}}
+    assert model_metadata(state)[HELD_OUT_KEY] == "0/5"
+    assert HELD_OUT_KEY not in model_metadata(state | {"config": {"hold_out": ""}})
+    assert HELD_OUT_KEY not in model_metadata({k: v for k, v in state.items() if k != "config"})
