@@ -118,7 +118,10 @@ def calibrate_judge_command(
         typer.Option(help="FER2013 with labelled PublicTest, in any supported layout (not needed with --evidence)"),
     ] = None,
     model: ModelOpt = "default",
-    limit: Annotated[Optional[int], typer.Option(help="fit on this many PublicTest faces (default: all)")] = None,  # noqa: UP045
+    limit: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(help="fit on this many PublicTest faces, and as many of an unseen Training fold (default: all)"),
+    ] = None,
     ferplus: FerplusOpt = None,
     save_evidence: Annotated[
         Optional[Path],  # noqa: UP045
@@ -129,7 +132,11 @@ def calibrate_judge_command(
         typer.Option(help="refit from probabilities saved by --save-evidence instead of running the pipeline"),
     ] = None,
 ) -> None:
-    """Fit fair per-expression round scoring on PublicTest faces in webcam-like frames; store it in the model."""
+    """Fit fair per-expression round scoring on PublicTest faces in webcam-like frames; store it in the model.
+
+    A model trained with a Training fold held out (`--set hold_out=k/K`, named in its metadata) is fitted on the
+    faces of that fold too, which it never saw.
+    """
     from ferkit.infer.judge_fit import JudgeEvidence, collect_evidence, write_judge
     from ferkit.infer.recognizer import Recognizer
     from ferkit.weights import resolve_model
