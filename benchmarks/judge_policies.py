@@ -15,6 +15,7 @@ Evidence of a model that held out a Training fold (`--set hold_out=k/K`) holds t
 every fitting half (`--publictest-only` leaves them out); the halvings and the scoring halves are PublicTest's alone,
 the same as for a model without them, so two such files compare on the same faces.
 Usage: python benchmarks/judge_policies.py EVIDENCE.npz... [--halvings 40] [--average] [--leave-out disgust]
+       [--pool] [--publictest-only] [--per-class]
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ def measure(judge, ev: JudgeEvidence, part: np.ndarray, clear: np.ndarray | None
             labels = ev.labels[mask]
             if (labels == c).sum() >= 3:
                 medians.append(float(np.median(s[labels == c])))
+                out[f"{key}_median_{name}"] = medians[-1]
             others = [(s[labels == k] >= WIN).mean() for k in np.unique(labels) if k != c]
             if others:
                 false.append(float(np.mean(others)))
@@ -132,6 +134,9 @@ def main() -> None:
         "--publictest-only", action="store_true", help="leave out the unseen Training faces an evidence file holds"
     )
     parser.add_argument(
+        "--per-class", action="store_true", help="each expression's frame median over the halvings (today's policy)"
+    )
+    parser.add_argument(
         "--pool", action="store_true", help="halve PublicTest and the unseen Training faces together (more to score on)"
     )
     args = parser.parse_args()
@@ -174,6 +179,14 @@ def main() -> None:
                 fmt = "{:.1%} ({:.1%})" if col.endswith("false") else "{:.0f} ({:.0f})"
                 cells.append(fmt.format(np.median(values), tail))
             print(f"  {title:28s} " + "  ".join(f"{c:>15s}" for c in cells))
+            if args.per_class and policy is BASE:  # which expressions set the spread, and how steady each is
+                names = [k.removeprefix("b_median_") for k in rows[0] if k.startswith("b_median_")]
+                cells = []
+                for name in names:
+                    values = np.array([r.get(f"b_median_{name}", np.nan) for r in rows])
+                    low, mid, high = np.nanquantile(values, [0.1, 0.5, 0.9])
+                    cells.append(f"{name} {mid:.0f} [{low:.0f}-{high:.0f}]")
+                print("    frames (b), median true-face score per expression [10th-90th pct]: " + ", ".join(cells))
 
 
 if __name__ == "__main__":
