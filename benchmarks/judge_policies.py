@@ -14,8 +14,11 @@ lowest held probability, where an ensemble would take the lowest of the averaged
 Evidence of a model that held out a Training fold (`--set hold_out=k/K`) holds that fold's faces too: they join
 every fitting half (`--publictest-only` leaves them out); the halvings and the scoring halves are PublicTest's alone,
 the same as for a model without them, so two such files compare on the same faces.
+`--floor N,N,...` (faces per class, in the model's class order): the spread a judge fitted on *all* the evidence
+would show on fresh samples of those sizes drawn from the same faces — the yardstick's own noise at a split's
+sizes (e.g. FER+ PrivateTest's at `game_fairness.py --per-class 400`), with the judge's fitting noise taken out.
 Usage: python benchmarks/judge_policies.py EVIDENCE.npz... [--halvings 40] [--average] [--leave-out disgust]
-       [--pool] [--publictest-only] [--per-class]
+       [--pool] [--publictest-only] [--per-class] [--floor 400,400,396,384,273,18,83,16]
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ POLICIES = {
     "median ≥ 0.05 from the bar": replace(BASE, min_gap=0.05),
     "small classes weigh n/30": replace(BASE, full_weight_faces=30),
     "bar at 8%": replace(BASE, false_reward_rate=0.08),
+    "60% of true poses clear the bar": replace(BASE, true_above_bar=0.6),
 }
 WIN = 50
 OFF = ["contempt"]  # expressions left out of the spread (`--leave-out` adds more)
@@ -110,6 +114,32 @@ def reachable(ev: JudgeEvidence) -> None:
     print("true held poses above the win bar: " + ", ".join(shares))
 
 
+def floor(ev: JudgeEvidence, sizes: list[int], draws: int = 2000) -> None:
+    """Frame spread of a judge fitted on every face, scored on `draws` samples of `sizes` faces a class."""
+    if len(sizes) != len(ev.class_names):
+        raise SystemExit(f"--floor needs {len(ev.class_names)} sizes, one per class of {ev.class_names}")
+    judge = ev.fit(BASE)
+    rng = np.random.default_rng(0)
+    played = [
+        (c, n) for (c, name), n in zip(enumerate(ev.class_names), sizes) if name not in OFF and name in judge.knots
+    ]
+    medians = {}
+    for c, n in played:
+        scores = scores_of(judge, ev.held[ev.labels == c], c, ev.class_names[c])
+        # without replacement where the evidence has enough faces: a fresh split is other faces, not repeats
+        replace_ = n > len(scores)
+        medians[c] = np.array([np.median(rng.choice(scores, n, replace=replace_)) for _ in range(draws)])
+    spreads = np.max(list(medians.values()), axis=0) - np.min(list(medians.values()), axis=0)
+    cells = [
+        f"{ev.class_names[c]} {np.median(m):.0f} [{np.quantile(m, 0.05):.0f}-{np.quantile(m, 0.95):.0f}] (n {n})"
+        for (c, n), m in zip(played, medians.values())
+    ]
+    low, mid, high = np.quantile(spreads, [0.05, 0.5, 0.95])
+    print(f"floor: judge fitted on all {len(ev.labels)} faces, {draws} samples at the given sizes")
+    print("  frames (b), median true-face score per expression [5th-95th pct]: " + ", ".join(cells))
+    print(f"  spread: median {mid:.0f}, 90% of samples {low:.0f}-{high:.0f}; ≤ 10 in {(spreads <= 10).mean():.0%}")
+
+
 def averaged(paths: list[str]) -> JudgeEvidence:
     """One evidence whose probabilities are the mean of the files' (which must hold the same faces)."""
     evidences = [JudgeEvidence.load(p) for p in paths]
@@ -139,6 +169,9 @@ def main() -> None:
     parser.add_argument(
         "--pool", action="store_true", help="halve PublicTest and the unseen Training faces together (more to score on)"
     )
+    parser.add_argument(
+        "--floor", default=None, help="faces per class (comma-separated, class order): the yardstick's own noise"
+    )
     args = parser.parse_args()
     OFF.extend(args.leave_out)  # e.g. disgust: how much of the spread is one small class's (24 PublicTest faces)
     sources = {" + ".join(args.evidence): averaged(args.evidence)} if args.average else None
@@ -155,6 +188,9 @@ def main() -> None:
         header = "median (90th pct) over halvings of: "
         cols = ["b_spread", "b_low", "b_false"] + (["c_spread", "c_low", "c_false"] if clear is not None else [])
         reachable(ev)
+        if args.floor:
+            floor(ev, [int(n) for n in args.floor.split(",")])
+            continue
         print(header + ", ".join(cols))
         for title, policy in POLICIES.items():
             rng = np.random.default_rng(0)

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from ferkit.game.rules import RoundScorer
-from ferkit.infer.judge import FALSE_REWARD_RATE, MEDIAN_SCORE, WIN_SCORE, JudgeCalibration, fit_judge
+from ferkit.infer.judge import (
+    FALSE_REWARD_RATE,
+    MEDIAN_SCORE,
+    WIN_SCORE,
+    JudgeCalibration,
+    JudgePolicy,
+    fit_judge,
+)
 from ferkit.labels import EMOTIONS
 
 
@@ -151,6 +158,30 @@ def test_the_false_reward_bar_weighs_every_other_expression_the_same():
     per_class = [wins[labels == k].mean() for k in (neutral, surprise)]
     assert np.mean(per_class) <= FALSE_REWARD_RATE + 0.01
     assert per_class[1] < 0.25  # with the faces' own mix the bar would sit near 0.12: ~80% of surprise faces win
+
+
+def test_a_bar_over_the_median_pose_can_drop_within_the_false_reward_cap():
+    """Fear's median true face (0.35) sits under the 6% bar of other faces (~0.36): no 65 knot, a typical fear face
+    scores ~50. With `true_above_bar` the bar drops to the 40th percentile true face (~0.32), which the 8% bar
+    (~0.28) allows."""
+    rng = np.random.default_rng(0)
+    fear = EMOTIONS.index("fear")
+    labels = np.arange(1400) % len(EMOTIONS)
+    probs = rng.uniform(0, 0.15, (len(labels), len(EMOTIONS)))
+    probs[labels == fear, fear] = rng.uniform(0.2, 0.5, (labels == fear).sum())
+    others = labels != fear  # a tenth of the other faces look somewhat afraid (0.2-0.6), the rest do not
+    probs[others, fear] = np.where(rng.random(others.sum()) < 0.1, rng.uniform(0.2, 0.6, others.sum()), 0.1)
+
+    def fear_scores(policy: JudgePolicy) -> np.ndarray:
+        judge = fit_judge(probs, labels, EMOTIONS, "synthetic", policy=policy)
+        return np.array([judge.score("fear", p) for p in probs[:, fear]])
+
+    today, lowered = fear_scores(JudgePolicy()), fear_scores(JudgePolicy(true_above_bar=0.6))
+    assert np.median(today[labels == fear]) < WIN_SCORE + 2
+    assert np.median(lowered[labels == fear]) == pytest.approx(MEDIAN_SCORE, abs=1)
+    assert (lowered[labels != fear] >= WIN_SCORE).mean() <= 0.08 + 1e-9
+    capped = fear_scores(JudgePolicy(true_above_bar=0.6, lowest_bar_rate=FALSE_REWARD_RATE))
+    assert np.array_equal(capped, today)  # the cap at today's rate: the bar cannot move
 
 
 def test_saved_evidence_refits_the_same_curves_through_the_cli(tmp_path):
