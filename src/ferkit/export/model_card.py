@@ -72,6 +72,7 @@ def write_model_card(
                 "distill_weight",
                 "init",
                 "seed",
+                "hold_out",  # a Training fold the model never saw (its judge is fitted on it too)
             )
             if k in cfg
         },
