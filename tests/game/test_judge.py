@@ -209,6 +209,14 @@ def test_saved_evidence_refits_the_same_curves_through_the_cli(tmp_path):
     stored = JudgeCalibration.from_json(OnnxClassifier(out, rule="as-trained").metadata["judge_calibration"])
     assert stored.knots == evidence.fit().knots
 
+    # the policy the shipped FER+ judge is fitted with: it travels in the curves' provenance
+    args = ["calibrate-judge", "--evidence", str(path), "--out", str(out), "--true-above-bar", "0.6"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    stored = JudgeCalibration.from_json(OnnxClassifier(out, rule="as-trained").metadata["judge_calibration"])
+    assert stored.knots == evidence.fit(JudgePolicy(true_above_bar=0.6)).knots
+    assert "60% of true held poses" in stored.fitted_on
+
 
 def test_evidence_that_is_not_ours_is_refused_with_the_file_named(tmp_path):
     from ferkit.errors import ModelError

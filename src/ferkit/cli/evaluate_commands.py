@@ -131,6 +131,15 @@ def calibrate_judge_command(
         Optional[Path],  # noqa: UP045
         typer.Option(help="refit from probabilities saved by --save-evidence instead of running the pipeline"),
     ] = None,
+    true_above_bar: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            min=0.5,
+            max=0.95,
+            help="lower a win bar that fewer than this share of its expression's true held poses clear, within 8% "
+            "false rewards (the shipped FER+ judge: 0.6)",
+        ),
+    ] = None,
 ) -> None:
     """Fit fair per-expression round scoring on PublicTest faces in webcam-like frames; store it in the model.
 
@@ -162,7 +171,9 @@ def calibrate_judge_command(
             )
         if save_evidence is not None:
             console.print(f"evidence: {found.save(save_evidence)}")
-    judge = found.fit()
+    from ferkit.infer.judge import JudgePolicy
+
+    judge = found.fit(JudgePolicy(true_above_bar=true_above_bar))
     write_judge(model, out, judge)  # needs the onnx package: a missing one is named by the error edge
     console.print(f"fitted on {judge.fitted_on}")
     for name, knots in judge.knots.items():

@@ -73,6 +73,11 @@ class JudgeEvidence:
         if self.unseen_training is not None and self.unseen_training.any():
             source += f" + {int(self.unseen_training.sum())} faces of the Training fold the model never saw"
         fitted_on = f"{source}, webcam-like frames held per face; win bar also on the plain crops"
+        if policy.true_above_bar is not None:
+            fitted_on += (
+                f", lowered where fewer than {policy.true_above_bar:.0%} of true held poses clear it"
+                f" (at most {policy.lowest_bar_rate:.0%} false rewards)"
+            )
         return fit_judge(self.held, self.labels, self.class_names, fitted_on, self.crops, self.clear(), policy)
 
 
