@@ -18,8 +18,12 @@ spread of its medians (highest − lowest, the contempt round left out as the ga
 spread's interval: with 60 faces a class (18 disgust faces in FER+ PrivateTest) a median moves by several
 points, so issue 14's "medians within 10 points" is read against the interval, not the point. (The
 resampled spread leans high: the largest of several noisy medians overshoots. Its interval is a cautious one.)
+`--evidence E.npz` (what `ferkit calibrate-judge --save-evidence` kept for this model) adds the floor of set (b): the
+model's own curves scored on samples of E's faces at (b)'s sizes — the spread that sampling alone gives, to read
+the measured one against (session 31: with 18 disgust faces even a perfectly fitted judge is within 10 only about
+half the time).
 Usage: python benchmarks/game_fairness.py [--model default|file.onnx] [--split PublicTest|PrivateTest]
-       [--raw] [--per-class 60] [--json out.json]
+       [--raw] [--per-class 60] [--json out.json] [--evidence E.npz]
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import numpy as np
 from ferkit.data import load_faces, split_with_labels
 from ferkit.game.rules import RoundScorer
 from ferkit.infer import Recognizer
+from ferkit.infer.judge_fit import JudgeEvidence
 from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS, FERPLUS_TO_FER2013
 from ferkit.vision.webcam import frame_probabilities
 
@@ -124,6 +129,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--split", default="PublicTest", choices=["PublicTest", "PrivateTest"])
     parser.add_argument("--raw", action="store_true", help="ignore the model's judge curves (raw probability)")
+    parser.add_argument("--evidence", type=Path, default=None, help="the model's judge evidence: print (b)'s floor")
     args = parser.parse_args()
     recognizer = Recognizer(args.model)
     names = tuple(recognizer.class_names)
@@ -147,6 +153,13 @@ def main() -> None:
     held = np.stack([frame_probabilities(recognizer, faces[i], rng, HOLD).T for i in picked])
     title = f"(b) {args.split} faces in webcam-like frames, full pipeline"
     results["b_webcam"] = table(held, labels[picked], title, recognizer.judge, names)
+    if args.evidence is not None and recognizer.judge is not None:
+        from judge_policies import floor  # benchmarks/ is the script's own folder
+
+        sizes = [int((labels[picked] == c).sum()) for c in range(len(names))]
+        spreads = floor(JudgeEvidence.load(args.evidence), sizes, judge=recognizer.judge)
+        results["b_webcam"]["floor_spread_within_10"] = float((spreads <= 10).mean())
+        results["b_webcam"]["floor_spread_median"] = float(np.median(spreads))
 
     clear_faces, clear_labels = clear_ferplus_faces(dataset.split(args.split), names)
     results["c_ferplus_clear"] = table(

@@ -16,9 +16,10 @@ every fitting half (`--publictest-only` leaves them out); the halvings and the s
 the same as for a model without them, so two such files compare on the same faces.
 `--floor N,N,...` (faces per class, in the model's class order): the spread a judge fitted on *all* the evidence
 would show on fresh samples of those sizes drawn from the same faces — the yardstick's own noise at a split's
-sizes (e.g. FER+ PrivateTest's at `game_fairness.py --per-class 400`), with the judge's fitting noise taken out.
+sizes (e.g. FER+ PrivateTest's at `game_fairness.py --per-class 400`), with the judge's fitting noise taken out;
+with `--model M`, M's own curves instead (on the evidence they were fitted on: the same, for whatever policy).
 Usage: python benchmarks/judge_policies.py EVIDENCE.npz... [--halvings 40] [--average] [--leave-out disgust]
-       [--pool] [--publictest-only] [--per-class] [--floor 400,400,396,384,273,18,83,16]
+       [--pool] [--publictest-only] [--per-class] [--floor 400,400,396,384,273,18,83,16 [--model M]]
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ferkit.infer import Recognizer
 from ferkit.infer.judge import JudgePolicy, fit_judge
 from ferkit.infer.judge_fit import JudgeEvidence
 
@@ -114,14 +116,20 @@ def reachable(ev: JudgeEvidence) -> None:
     print("true held poses above the win bar: " + ", ".join(shares))
 
 
-def floor(ev: JudgeEvidence, sizes: list[int], draws: int = 2000) -> None:
-    """Frame spread of a judge fitted on every face, scored on `draws` samples of `sizes` faces a class."""
+def floor(ev: JudgeEvidence, sizes: list[int], judge=None, draws: int = 2000) -> np.ndarray:
+    """Frame spreads of a judge (default: fitted on every face of `ev`) on `draws` samples of `sizes` faces a class.
+
+    Prints each expression's median true-face score and the spread's distribution; returns the spreads.
+    """
     if len(sizes) != len(ev.class_names):
         raise SystemExit(f"--floor needs {len(ev.class_names)} sizes, one per class of {ev.class_names}")
-    judge = ev.fit(BASE)
+    where = "the model's own curves" if judge is not None else f"a judge fitted on all {len(ev.labels)} faces"
+    judge = judge if judge is not None else ev.fit(BASE)
     rng = np.random.default_rng(0)
     played = [
-        (c, n) for (c, name), n in zip(enumerate(ev.class_names), sizes) if name not in OFF and name in judge.knots
+        (c, n)
+        for (c, name), n in zip(enumerate(ev.class_names), sizes)
+        if n and name not in OFF and name in judge.knots and (ev.labels == c).any()
     ]
     medians = {}
     for c, n in played:
@@ -135,9 +143,10 @@ def floor(ev: JudgeEvidence, sizes: list[int], draws: int = 2000) -> None:
         for (c, n), m in zip(played, medians.values())
     ]
     low, mid, high = np.quantile(spreads, [0.05, 0.5, 0.95])
-    print(f"floor: judge fitted on all {len(ev.labels)} faces, {draws} samples at the given sizes")
+    print(f"floor: {where}, scored on {draws} samples of the evidence's faces at these sizes")
     print("  frames (b), median true-face score per expression [5th-95th pct]: " + ", ".join(cells))
     print(f"  spread: median {mid:.0f}, 90% of samples {low:.0f}-{high:.0f}; ≤ 10 in {(spreads <= 10).mean():.0%}")
+    return spreads
 
 
 def averaged(paths: list[str]) -> JudgeEvidence:
@@ -172,6 +181,7 @@ def main() -> None:
     parser.add_argument(
         "--floor", default=None, help="faces per class (comma-separated, class order): the yardstick's own noise"
     )
+    parser.add_argument("--model", default=None, help="with --floor: score with this model's own judge curves")
     args = parser.parse_args()
     OFF.extend(args.leave_out)  # e.g. disgust: how much of the spread is one small class's (24 PublicTest faces)
     sources = {" + ".join(args.evidence): averaged(args.evidence)} if args.average else None
@@ -189,7 +199,8 @@ def main() -> None:
         cols = ["b_spread", "b_low", "b_false"] + (["c_spread", "c_low", "c_false"] if clear is not None else [])
         reachable(ev)
         if args.floor:
-            floor(ev, [int(n) for n in args.floor.split(",")])
+            own = Recognizer(args.model).judge if args.model else None
+            floor(ev, [int(n) for n in args.floor.split(",")], judge=own)
             continue
         print(header + ", ".join(cols))
         for title, policy in POLICIES.items():
