@@ -18,7 +18,7 @@ import pytest
 
 from ferkit.game.rules import draw_targets
 from ferkit.game.settings import ServerSettings
-from tests.conftest import FER2013_TARBALL
+from tests.conftest import FER2013_TARBALL, FERPLUS_CSV
 from tests.game.server import running_ferkit_play, running_server
 from tests.game.webcam import confident_faces, face_frame, two_faces_frame, write_y4m
 
@@ -298,6 +298,45 @@ def test_every_expression_acted_well_wins_its_round(playwright, acted_faces, tmp
 def test_a_neutral_face_wins_no_other_round(playwright, acted_faces, tmp_path):
     targets = ("angry", "disgust", "fear", "happy", "sad", "surprise")
     scores = play_rounds(playwright, acted_faces["neutral"], targets, tmp_path)  # one game of six rounds
+    assert set(scores) == set(targets) and all(score < 60 for score in scores.values()), scores
+
+
+@pytest.fixture(scope="module")
+def ferplus_acted_faces(tmp_path_factory) -> dict[str, Path]:
+    """A webcam per played FER+ expression: a PrivateTest face whose annotators' majority is that expression and
+    which the shipped `ferplus` model (the game's judge), after detection, calls it (≥ 0.7: FER+ PrivateTest has
+    18 disgust faces, few of them that sure)."""
+    if not (FER2013_TARBALL.exists() and FERPLUS_CSV.exists()):
+        pytest.skip(f"FER2013 or the FER+ votes not found at {FER2013_TARBALL.parent}")
+    from ferkit.data import load_faces, split_with_labels
+    from ferkit.labels import FERPLUS_EMOTIONS
+
+    faces, labels = split_with_labels(load_faces(FER2013_TARBALL, ferplus=FERPLUS_CSV), "PrivateTest", FERPLUS_EMOTIONS)
+    folder = tmp_path_factory.mktemp("acted-ferplus")
+    cameras = {}
+    for name in FERPLUS_PLAYED:
+        (face,) = confident_faces(np.asarray(faces), labels, name, 1, 0.7, "ferplus", FERPLUS_EMOTIONS)
+        cameras[name] = write_y4m(folder / f"{name}.y4m", [face_frame(face)] * 5)
+    return cameras
+
+
+# the game's own judge (`ferkit play` plays with `ferplus`): its seven played expressions (contempt is off)
+FERPLUS_PLAYED = ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral")
+
+
+@needs_fer
+@pytest.mark.parametrize("expression", FERPLUS_PLAYED)
+def test_every_expression_acted_well_wins_its_round_with_the_games_ferplus_judge(
+    playwright, ferplus_acted_faces, tmp_path, expression
+):
+    scores = play_rounds(playwright, ferplus_acted_faces[expression], (expression,), tmp_path, model="ferplus")
+    assert scores[expression] >= 60, scores
+
+
+@needs_fer
+def test_a_neutral_face_wins_no_other_round_with_the_games_ferplus_judge(playwright, ferplus_acted_faces, tmp_path):
+    targets = tuple(name for name in FERPLUS_PLAYED if name != "neutral")
+    scores = play_rounds(playwright, ferplus_acted_faces["neutral"], targets, tmp_path, model="ferplus")
     assert set(scores) == set(targets) and all(score < 60 for score in scores.values()), scores
 
 

@@ -27,11 +27,20 @@ def two_faces_frame(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return frame
 
 
-def confident_faces(faces: np.ndarray, labels: np.ndarray, label: str, count: int, minimum: float = 0.8) -> list:
-    """Faces of `label` that the shipped model, after detection in a frame, calls `label` with ≥ minimum."""
-    recognizer = Recognizer()
+def confident_faces(
+    faces: np.ndarray,
+    labels: np.ndarray,
+    label: str,
+    count: int,
+    minimum: float = 0.8,
+    model: str = "default",
+    class_names: tuple[str, ...] = EMOTIONS,
+) -> list:
+    """Faces of `label` (labels index `class_names`) that `model`, after detection in a frame, calls `label`
+    with ≥ minimum."""
+    recognizer = Recognizer(model)
     picked = []
-    for index in np.flatnonzero(labels == EMOTIONS.index(label)):
+    for index in np.flatnonzero(labels == class_names.index(label)):
         found = recognizer.predict(cv2.cvtColor(face_frame(faces[index]), cv2.COLOR_GRAY2BGR))
         if len(found) == 1 and found[0].probabilities[label] >= minimum:
             picked.append(faces[index])
