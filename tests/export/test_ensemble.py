@@ -186,3 +186,24 @@ def test_the_stack_weighs_an_informative_member_over_a_noisy_one():
     assert weights.sum() == pytest.approx(1) and weights[1] > 0.8 and bias.shape == (3,)
     scores = bench.weighted_log_mean([noisy, informative], weights, bias)
     assert (scores.argmax(1) == labels).mean() == 1.0
+
+
+def test_the_cross_fitted_stack_scores_faces_its_weights_never_saw():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "ensemble_selection.py"
+    spec = importlib.util.spec_from_file_location("ensemble_selection", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 3, 400)
+    informative = np.full((400, 3), 0.2) + 0.4 * np.eye(3)[labels]
+    informative[:100] = rng.dirichlet(np.ones(3), 100)  # a quarter of the faces it gets wrong at random
+    noisy = rng.dirichlet(np.ones(3), 400)
+    alone, spread = bench.cross_fitted_stack([informative], labels, 4)
+    with_noise, _ = bench.cross_fitted_stack([informative, noisy], labels, 4)
+    assert 0.75 <= alone <= 0.95 and spread < 0.05
+    # a member of pure noise cannot help faces the weights never saw (seeded: the same halvings both times)
+    assert with_noise <= alone + 0.01
