@@ -4,7 +4,7 @@ The frame is benchmarks/latency.py's (one 200 px FER2013 face, or a drawn one wi
 is timed inside the real pipeline by wrapping it, over --repeats photos after one warm-up; the sum of the
 stages is less than the total by the glue between them. Where the detector owns both cores, part of the
 P-Net, R-Net and O-Net stages runs on the second one, inside those stages' figures.
-Usage: python benchmarks/photo_stages.py [--repeats 100] [--min-size 40] [--data fer2013.tar.gz]
+Usage: python benchmarks/photo_stages.py [--repeats 100] [--min-size 40] [--data fer2013.tar.gz] [--detector mtcnn-fast]
 """
 
 from __future__ import annotations
@@ -46,9 +46,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=100)
     parser.add_argument("--min-size", type=float, default=None)
     parser.add_argument("--data", type=Path, default=DEFAULT)
+    parser.add_argument("--detector", default="mtcnn", help="a registered MTCNN detector: mtcnn or mtcnn-fast")
     args = parser.parse_args()
     frame = one_face_frame(args.data)
-    recognizer = Recognizer()
+    recognizer = Recognizer(detector=args.detector)
     detector = recognizer.detector
     recognizer.predict(frame, min_size=args.min_size)  # warm-up
     seconds: dict[str, float] = defaultdict(float)

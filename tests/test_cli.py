@@ -212,3 +212,24 @@ def test_photos_with_two_jobs_give_the_same_results_in_order_and_reruns_skip_wha
     assert "2 photo(s) already annotated" in again.stderr and "annotated:" not in again.stdout
     redo = runner.invoke(app, ["predict", str(photos / "p0.png"), "--out", str(out), "--redo"])
     assert "annotated:" in redo.stdout
+
+
+def test_predict_looks_only_for_faces_from_min_face_with_any_detector_and_jobs():
+    import json as json_module
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from ferkit.cli import app
+
+    photo = Path(__file__).resolve().parents[1] / "docs" / "predict-astronaut.jpg"  # her face is ~90 px across
+    runner = CliRunner()
+
+    def faces(*options: str) -> int:
+        result = runner.invoke(app, ["predict", str(photo), "--json", *options])
+        assert result.exit_code == 0, result.output
+        return len([f for f in json_module.loads(result.stdout.splitlines()[0])["faces"] if f["detection_score"] > 0.9])
+
+    assert faces() == faces("--min-face", "50") == faces("--detector", "mtcnn-fast", "--min-face", "50") == 1
+    assert faces("--min-face", "200") == faces("--min-face", "200", "--jobs", "2") == 0  # no face that big
+    assert runner.invoke(app, ["predict", str(photo), "--min-face", "0"]).exit_code != 0

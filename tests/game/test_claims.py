@@ -170,10 +170,12 @@ def test_claims_only_in_browser_games_and_never_early(client, frame_and_box):
         assert ws.receive_json()["code"] == "bad_claim"  # faster than the frames could have come
 
 
-def test_a_server_with_another_detector_refuses_browser_games(tmp_path, recognizer):
-    settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3", detector="haar")
-    app = create_app(settings, recognizer=Recognizer(detector="haar"))
+@pytest.mark.parametrize("detector", ["haar", "mtcnn-fast"])  # the page ports neither (mtcnn-fast: its crops)
+def test_a_server_with_another_detector_refuses_browser_games(tmp_path, recognizer, detector):
+    settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3", detector=detector)
+    app = create_app(settings, recognizer=Recognizer(detector=detector))
     with TestClient(app) as client:
-        assert client.get("/api/vision").json()["inference"] == "server"
+        vision = client.get("/api/vision").json()
+        assert vision["inference"] == "server" and "detector" not in vision
         with client.websocket_connect("/ws/play") as ws:
             assert start(ws)["code"] == "bad_message"

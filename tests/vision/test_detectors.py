@@ -40,5 +40,5 @@ def test_every_detector_finds_the_pasted_face_and_the_recognizer_uses_it(name):
 
 
 def test_an_unknown_detector_lists_the_registered_ones():
-    with pytest.raises(UnknownName, match="unknown face detector 'dlib'; choose one of: mtcnn, haar"):
+    with pytest.raises(UnknownName, match="unknown face detector 'dlib'; choose one of: mtcnn, mtcnn-fast, haar"):
         Recognizer(detector="dlib")

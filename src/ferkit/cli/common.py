@@ -33,7 +33,9 @@ DataPath = Annotated[
 FerplusOpt = Annotated[Optional[Path], typer.Option("--ferplus", help="fer2013new.csv to join (FER+ votes)")]  # noqa: UP045
 
 
-DetectorOpt = Annotated[str, typer.Option(help="face detector: mtcnn (default) or haar; `ferkit detectors` lists them")]
+DetectorOpt = Annotated[
+    str, typer.Option(help="face detector: mtcnn (default), mtcnn-fast or haar; `ferkit detectors` lists them")
+]
 ModelOpt = Annotated[str, typer.Option(help="an .onnx, or a shipped model: default (FER2013) or ferplus (FER+)")]
 RuleOpt = Annotated[
     str,

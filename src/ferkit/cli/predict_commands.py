@@ -27,6 +27,10 @@ def predict_command(
     webcam: Annotated[Optional[int], typer.Option(help="read this camera (0: the first) instead of files")] = None,  # noqa: UP045
     stride: Annotated[int, typer.Option(help="videos: analyse every N-th frame")] = 1,
     smoothing: Annotated[float, typer.Option(help="videos: weight of the past in the moving average, 0-1")] = 0.6,
+    min_face: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(help="look only for faces at least this many pixels across (faster; `fer` uses 50)", min=1),
+    ] = None,
     detect_every: Annotated[
         int, typer.Option(help="videos: find faces every N-th analysed frame, follow them in between (faster)", min=1)
     ] = 1,
@@ -80,7 +84,9 @@ def predict_command(
     tasks = [PhotoTask(f, names.name_for(f, ".annotated.jpg") if names else None) for f in photos]
     unreadable: list[Path] = []
     skipped = 0
-    for result in analyse_photos(tasks, model=model, detector=detector, tta=tta, jobs=jobs, redo=redo, rule=rule):
+    for result in analyse_photos(
+        tasks, model=model, detector=detector, tta=tta, jobs=jobs, redo=redo, rule=rule, min_face=min_face
+    ):
         if result.error is not None:  # report it and go on: one bad file must not stop a batch
             err_console.print(f"[red]error:[/red] {escape(result.error)}", highlight=False)
             unreadable.append(result.path)
@@ -93,7 +99,7 @@ def predict_command(
     videos = [f for f in files if f.suffix.lower() in VIDEO_SUFFIXES]
     failed = False
     if webcam is not None or videos:
-        recognizer = Recognizer(model, detector, tta=tta, rule=rule)
+        recognizer = Recognizer(model, detector, tta=tta, rule=rule, min_face=min_face)
         if webcam is not None:
             failed = not _predict_video(recognizer, webcam, names, as_json, options)
         for file in videos:

@@ -39,7 +39,12 @@ ISOLATION_HEADERS = {
 
 def browser_ready(recognizer: Recognizer, settings: ServerSettings) -> bool:
     """The page may run inference itself: asked for, and the detector is the MTCNN the page has a port of."""
-    return settings.browser_inference and isinstance(getattr(recognizer, "detector", None), MtcnnFaceDetector)
+    return settings.browser_inference and has_page_port(getattr(recognizer, "detector", None))
+
+
+def has_page_port(detector: object) -> bool:
+    """The page's faces.mjs ports MtcnnFaceDetector with full-resolution crops (not `shrunk_crops`)."""
+    return isinstance(detector, MtcnnFaceDetector) and not detector.shrunk_crops
 
 
 def vision_config(recognizer: Recognizer, settings: ServerSettings) -> dict:
@@ -72,7 +77,7 @@ def vision_config(recognizer: Recognizer, settings: ServerSettings) -> dict:
             "kernels": "/static/kernels.wasm",  # imageops.mjs's crops in WebAssembly (scripts/build_page_kernels.sh)
         },
     }
-    if isinstance(detector, MtcnnFaceDetector):
+    if has_page_port(detector):
         config["detector"] = {
             "name": "mtcnn",
             "min_size": detector.min_size,

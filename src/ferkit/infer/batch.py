@@ -58,11 +58,11 @@ def analyse_photo(recognizer: Recognizer, task: PhotoTask) -> PhotoResult:
     return PhotoResult(task.path, [f.to_dict() for f in faces], annotated=task.annotated)
 
 
-def _start_worker(model: str, detector: str, tta: str, rule: str) -> None:
+def _start_worker(model: str, detector: str, tta: str, rule: str, min_face: float | None) -> None:
     global _worker
     # one process per core: each call on one thread, or the processes' thread pools fight for the cores
     set_intra_op_threads(1)
-    _worker = Recognizer(model, detector, tta=tta, rule=rule)
+    _worker = Recognizer(model, detector, tta=tta, rule=rule, min_face=min_face)
 
 
 def _run_in_worker(task: PhotoTask) -> PhotoResult:
@@ -79,15 +79,19 @@ def analyse_photos(
     jobs: int = 1,
     redo: bool = False,
     rule: str = "balanced",
+    min_face: float | None = None,
 ) -> Iterator[PhotoResult]:
-    """Results in the order of `tasks`; `jobs` processes (1: this one); done photos skipped unless `redo`."""
+    """Results in the order of `tasks`; `jobs` processes (1: this one); done photos skipped unless `redo`;
+    `min_face`: the smallest face looked for (Recognizer's)."""
     todo = [t for t in tasks if redo or not already_done(t)]
     done = {t.path for t in tasks} - {t.path for t in todo}
     if jobs <= 1:
-        recognizer = Recognizer(model, detector, tta=tta, rule=rule)
+        recognizer = Recognizer(model, detector, tta=tta, rule=rule, min_face=min_face)
         results: Iterator[PhotoResult] = (analyse_photo(recognizer, t) for t in todo)
     else:
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(model, detector, tta, rule))
+        pool = ProcessPoolExecutor(
+            max_workers=jobs, initializer=_start_worker, initargs=(model, detector, tta, rule, min_face)
+        )
         results = _closing(pool, pool.map(_run_in_worker, todo, chunksize=4))
     by_order = iter(results)
     for task in tasks:
