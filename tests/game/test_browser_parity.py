@@ -60,18 +60,20 @@ def pictures() -> dict[str, np.ndarray]:
 FOLLOWING = {"photo": 60, "photo-320": 60, "two-faces": 50}
 
 
-@pytest.fixture(scope="module")
-def page_url(tmp_path_factory):
-    settings = ServerSettings(leaderboard_path=tmp_path_factory.mktemp("parity") / "lb.sqlite3")
+# mtcnn-fast: large boxes' crops and the pyramid from shrunk copies, which the page makes the same way
+@pytest.fixture(scope="module", params=["mtcnn", "mtcnn-fast"])
+def detector_and_url(request, tmp_path_factory):
+    settings = ServerSettings(leaderboard_path=tmp_path_factory.mktemp("parity") / "lb.sqlite3", detector=request.param)
     with running_server(settings) as url:
-        yield url
+        yield request.param, url
 
 
-def test_the_page_finds_and_scores_faces_as_python_does(playwright, page_url):  # noqa: F811
+def test_the_page_finds_and_scores_faces_as_python_does(playwright, detector_and_url):  # noqa: F811
+    detector, page_url = detector_and_url
     browser = launch(playwright)
     page = browser.new_page()
     page.goto(page_url)
-    recognizer = Recognizer()
+    recognizer = Recognizer(detector=detector)
     counts = {}
     worst_box, worst_p = 0, 0.0
     cases = [(name, bgr, None) for name, bgr in pictures().items()]
@@ -94,10 +96,11 @@ def test_the_page_finds_and_scores_faces_as_python_does(playwright, page_url):  
                 assert abs(match["box"][key] - getattr(box, key)) <= 2, f"{name}: {match['box']} vs {box}"
             for label, p in face.probabilities.items():
                 assert match["probabilities"][label] == pytest.approx(p, abs=1e-3), f"{name}: {label}"
-    # the full-size photo also has a small second face-like patch: both sides find it, which is the point
+    # the full-size photo also has a small second face-like patch (a badge, 0.73 against O-Net's 0.7): both sides
+    # find it with the full image's crops, which is the point; the shrunk crops leave it just under the bar
     assert counts == {
-        **{"photo": 2, "photo-320": 1, "two-faces": 2, "gradient": 0, "noise": 0},
+        **{"photo": 2 if detector == "mtcnn" else 1, "photo-320": 1, "two-faces": 2, "gradient": 0, "noise": 0},
         **{"photo, faces ≥ 60 px": 1, "photo-320, faces ≥ 60 px": 1, "two-faces, faces ≥ 50 px": 2},
     }
-    print(f"parity: largest box difference {worst_box} px, largest probability difference {worst_p:.1e}")
+    print(f"parity ({detector}): largest box difference {worst_box} px, largest probability difference {worst_p:.1e}")
     browser.close()

@@ -20,7 +20,7 @@ from ferkit.game.rules import DIFFICULTY, HOLD_FRAMES, NAILED_IT_BONUS
 from ferkit.game.settings import ServerSettings
 from ferkit.infer import Recognizer
 from ferkit.vision.following import FOLLOWED_FACE_SHARE, FULL_DETECTION_EVERY
-from ferkit.vision.mtcnn import LEVEL_TOLERANCE, MtcnnFaceDetector, _model_dir
+from ferkit.vision.mtcnn import LEVEL_TOLERANCE, MtcnnFaceDetector, ShrunkCopies, _model_dir
 
 router = APIRouter()
 STATIC = Path(__file__).parent / "static"
@@ -43,8 +43,8 @@ def browser_ready(recognizer: Recognizer, settings: ServerSettings) -> bool:
 
 
 def has_page_port(detector: object) -> bool:
-    """The page's faces.mjs ports MtcnnFaceDetector with full-resolution crops (not `shrunk_crops`)."""
-    return isinstance(detector, MtcnnFaceDetector) and not detector.shrunk_crops
+    """The page's faces.mjs ports MtcnnFaceDetector (with or without `shrunk_crops`), no other detector."""
+    return isinstance(detector, MtcnnFaceDetector)
 
 
 def vision_config(recognizer: Recognizer, settings: ServerSettings) -> dict:
@@ -91,6 +91,8 @@ def vision_config(recognizer: Recognizer, settings: ServerSettings) -> dict:
             "rnet_candidates": detector.rnet_candidates,
             "onet_candidates": detector.onet_candidates,
             "batch_size": detector.batch_size,
+            "shrunk_crops": detector.shrunk_crops,
+            "shrunk_reach": ShrunkCopies.reach,
             "fer_framing": detector.fer_framing,
             "nets": {name: f"/models/mtcnn/{name}.onnx" for name in MTCNN_NETS},
         }

@@ -61,7 +61,23 @@ function normalisedTransposed(img, out, offset) {
 function crop(rgb, box, size) {
   // the box cut from the image (zero outside it), resized to size×size with INTER_AREA
   const [x1, y1, x2, y2] = box.slice(0, 4).map(Math.trunc);
-  return resizeAreaWindow(rgb, x1, y1, Math.max(x2 - x1 + 1, 1), Math.max(y2 - y1 + 1, 1), size, size);
+  const bw = Math.max(x2 - x1 + 1, 1), bh = Math.max(y2 - y1 + 1, 1);
+  const copies = rgb.copies; // ShrunkCopies.source: a large box is cut from a half- or quarter-size copy
+  const factor = !copies ? 1 : Math.min(bw, bh) >= 2 * copies.reach * size ? 4 : Math.min(bw, bh) >= copies.reach * size ? 2 : 1;
+  if (factor === 1) return resizeAreaWindow(rgb, x1, y1, bw, bh, size, size);
+  const r = (v) => roundHalfEven(v / factor);
+  return resizeAreaWindow(factor === 4 ? copies.quarter : copies.half, r(x1), r(y1), Math.max(r(bw), 1), Math.max(r(bh), 1), size, size);
+}
+
+function areaHalf(img) {
+  // _area_half: each pixel the mean of 2×2 (an odd last row or column dropped)
+  return resizeAreaWindow(img, 0, 0, img.width - (img.width % 2), img.height - (img.height % 2), img.width >> 1, img.height >> 1);
+}
+
+function withShrunkCopies(rgb, reach) {
+  // MtcnnFaceDetector(shrunk_crops=True)'s ShrunkCopies: the equalised image with 1/2- and 1/4-size copies
+  const half = areaHalf(rgb);
+  return { ...rgb, copies: { half, quarter: areaHalf(half), reach } };
 }
 
 export class MtcnnDetector {
@@ -84,7 +100,8 @@ export class MtcnnDetector {
     const { width, height } = rgb;
     let scale = 12 / c.min_size;
     let side = Math.min(height, width) * scale;
-    let level = rgb;
+    // levels shrunk from the half-size copy where there is one and every level is smaller than it
+    let level = rgb.copies && scale <= 0.5 ? rgb.copies.half : rgb;
     let found = [];
     while (side >= 12) {
       const hs = Math.ceil(height * scale), ws = Math.ceil(width * scale);
@@ -167,7 +184,8 @@ export class MtcnnDetector {
    * for no face smaller, nor than the detector's own minimum; MtcnnFaceDetector.detect's min_size). */
   async detect(rgb, maxFaces = null, minSize = null) {
     const c = this.config;
-    const equalized = c.equalize ? equalizedRgb(rgb, c.clahe_clip_limit, c.clahe_tiles) : rgb;
+    let equalized = c.equalize ? equalizedRgb(rgb, c.clahe_clip_limit, c.clahe_tiles) : rgb;
+    if (c.shrunk_crops) equalized = withShrunkCopies(equalized, c.shrunk_reach);
     let boxes = await this._stage1(equalized, Math.max(c.min_size, minSize ?? 0));
     boxes = await this._stage(this.sessions.rnet, equalized, boxes, 24, c.thresholds[1], "union");
     const cap = maxFaces === null ? c.onet_candidates : Math.min(c.onet_candidates, Math.max(8 * maxFaces, 64));
