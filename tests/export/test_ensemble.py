@@ -169,7 +169,8 @@ def test_kept_predictions_of_other_faces_or_classes_are_refused(tmp_path):
         read_member_predictions(tmp_path / "bad.npz", digest="1" * 64, class_names=("a", "b"))
 
 
-def test_the_stack_weighs_an_informative_member_over_a_noisy_one():
+def _selection_benchmark():
+    """benchmarks/ensemble_selection.py as a module (benchmarks/ is not a package)."""
     import importlib.util
     from pathlib import Path
 
@@ -177,7 +178,11 @@ def test_the_stack_weighs_an_informative_member_over_a_noisy_one():
     spec = importlib.util.spec_from_file_location("ensemble_selection", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
+    return bench
 
+
+def test_the_stack_weighs_an_informative_member_over_a_noisy_one():
+    bench = _selection_benchmark()
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 3, 600)
     informative = np.full((600, 3), 0.15) + 0.55 * np.eye(3)[labels]
@@ -189,14 +194,7 @@ def test_the_stack_weighs_an_informative_member_over_a_noisy_one():
 
 
 def test_the_cross_fitted_stack_scores_faces_its_weights_never_saw():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "ensemble_selection.py"
-    spec = importlib.util.spec_from_file_location("ensemble_selection", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-
+    bench = _selection_benchmark()
     rng = np.random.default_rng(1)
     labels = rng.integers(0, 3, 400)
     informative = np.full((400, 3), 0.2) + 0.4 * np.eye(3)[labels]
