@@ -269,3 +269,26 @@ def test_piped_training_prints_progress_lines_within_an_epoch(capsys):
             progress.update(step + 1, loss=1.0, accuracy=0.5, faces_per_s=100.0)
     lines = [line for line in capsys.readouterr().err.splitlines() if "batch" in line]
     assert len(lines) >= 5 and lines[0].startswith("epoch 1/3  batch")
+
+
+def test_mining_by_agreement_keeps_only_mistakes_the_ferplus_majority_confirms(tiny_config, tiny_csv, tmp_path):
+    from ferkit.errors import BadInput
+    from ferkit.labels import FERPLUS_TO_FER2013
+    from tests.data.test_ferplus_and_summary import write_votes
+    from tests.train.conftest import tiny_faces
+
+    faces = tiny_faces()
+    fer2013_to_plus = {fer: plus for plus, fer in FERPLUS_TO_FER2013.items() if fer is not None}
+    votes = np.zeros((len(faces.labels), 10), int)
+    for i, label in enumerate(faces.labels):  # annotators agree with FER2013 on even rows, say contempt on odd
+        votes[i, fer2013_to_plus[int(label)] if i % 2 == 0 else 7] = 10
+    csv_votes = write_votes(tmp_path / "fer2013new.csv", faces.split_codes, votes)
+    train(tiny_config.override(epochs=1))
+    everything = mine_and_finetune(tmp_path / "run", epochs=1, progress=False, out=tmp_path / "all")
+    agreeing = mine_and_finetune(tmp_path / "run", epochs=1, progress=False, out=tmp_path / "ok", agree_with=csv_votes)
+    assert 0 < agreeing.hard_examples < everything.hard_examples  # only the even rows' mistakes
+    assert json.loads((tmp_path / "ok" / "mining.json").read_text())["agree_with"] == str(csv_votes)
+    from ferkit.train.mining import _votes_agree
+
+    with pytest.raises(BadInput, match="Training split"):  # a run trained on other faces than the data's Training
+        _votes_agree(str(tiny_csv), csv_votes, faces.split("PublicTest"))

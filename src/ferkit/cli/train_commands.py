@@ -89,12 +89,22 @@ def mine_command(
     out: Annotated[Optional[Path], typer.Option(help="new run directory (default RUN_DIR/mined)")] = None,  # noqa: UP045
     progress: bool = True,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a mined run already in --out")] = False,
+    agree_with: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="fer2013new.csv: mine only mistakes whose FER+ majority is the FER2013 label"),
+    ] = None,
 ) -> None:
     """Fine-tune on the TRAINING faces the model gets wrong; report PublicTest before and after."""
     from ferkit.train.mining import mine_and_finetune
 
     r = mine_and_finetune(
-        run_dir, epochs=epochs, hard_fraction=hard_fraction, out=out, progress=progress, overwrite=overwrite
+        run_dir,
+        epochs=epochs,
+        hard_fraction=hard_fraction,
+        out=out,
+        progress=progress,
+        overwrite=overwrite,
+        agree_with=agree_with,
     )
     console.print(
         f"{r.hard_examples:,} of {r.training_faces:,} training faces were wrong; PublicTest "

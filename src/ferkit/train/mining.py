@@ -7,8 +7,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from ferkit.data import load_faces
+from ferkit.data.ferplus import ferplus_majority
+from ferkit.errors import BadInput
+from ferkit.labels import FERPLUS_TO_FER2013, TRAIN_SPLIT
 from ferkit.models.checkpoint import load_checkpoint
 from ferkit.models.predict import predict_logits
 from ferkit.train.config import TrainConfig
@@ -34,9 +39,13 @@ def mine_and_finetune(
     out: str | Path | None = None,
     progress: bool = True,
     overwrite: bool = False,
+    agree_with: str | Path | None = None,
 ) -> MiningResult:
     """Fine-tune a run's best checkpoint on its own training mistakes; write a new run in `out`
-    (a run already there is never replaced silently: RunExists unless `overwrite`)."""
+    (a run already there is never replaced silently: RunExists unless `overwrite`).
+
+    `agree_with` (fer2013new.csv): mine only mistakes whose FER+ majority vote is the face's FER2013 label,
+    leaving out the ambiguous and mislabelled faces that most mistakes are."""
     source = Path(run_dir)
     state = load_checkpoint(source / "best.pt")
     base = TrainConfig.from_dict(state["config"])
@@ -70,6 +79,9 @@ def mine_and_finetune(
             channels_last=cfg.channels_last,
         )
         wrong = torch.nonzero(logits.argmax(1) != torch.as_tensor(trainer.train_set.labels)).flatten()
+        if agree_with is not None:
+            agreeing = torch.as_tensor(_votes_agree(cfg.data, Path(agree_with), trainer.train_set))
+            wrong = wrong[agreeing[wrong]]
         trainer.hard_pool = wrong.to(trainer.device)
         trainer.hard_fraction = hard_fraction
         result = trainer.fit()
@@ -81,6 +93,7 @@ def mine_and_finetune(
                         "hard_examples": report.hard_examples,
                         "training_faces": report.training_faces,
                         "hard_fraction": hard_fraction,
+                        "agree_with": None if agree_with is None else str(agree_with),
                         "epochs": epochs,
                         "source": str(source / "best.pt"),
                         "publictest_before": before,
@@ -92,3 +105,16 @@ def mine_and_finetune(
         return report
     finally:
         teardown_runtime(runtime)
+
+
+def _votes_agree(data: str, votes_csv: Path, train_set) -> np.ndarray:
+    """Per training face: does its FER+ majority (in FER2013's classes; contempt and no-majority never) equal
+    its FER2013 label? The run's training faces must be the data's Training split, in order."""
+    training = load_faces(data, ferplus=votes_csv).split(TRAIN_SPLIT)
+    if training.faces.shape != train_set.faces.shape or not np.array_equal(training.faces, train_set.faces):
+        raise BadInput(
+            f"{votes_csv}: mining by agreement needs the run's training faces to be all of {data}'s Training split"
+        )
+    majority = ferplus_majority(training.votes)
+    to_fer2013 = np.array([-1 if FERPLUS_TO_FER2013[i] is None else FERPLUS_TO_FER2013[i] for i in range(8)] + [-1])
+    return to_fer2013[majority] == np.asarray(train_set.labels)
