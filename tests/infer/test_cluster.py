@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import cv2
 import numpy as np
 import pytest
@@ -42,3 +44,18 @@ def test_a_cluster_task_keeps_each_call_on_one_core(monkeypatch):
     monkeypatch.setattr(onnx_sessions, "_intra_op_threads", 0)  # put back as it was after the test
     assert analyse_partition([], "default", "mtcnn") == []
     assert onnx_sessions._intra_op_threads == 1 and not onnx_sessions.owns_the_cores()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc settings")
+def test_a_worker_started_with_dasks_malloc_trim_gets_large_blocks_from_the_heap_again():
+    import os
+    import subprocess
+
+    probe = "from ferkit.infer.cluster import _large_blocks_from_the_heap as f; print(f(), f())"
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    plain = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert plain.stdout.split() == ["False", "False"]  # nothing touched where the variable is not set
+    nanny = subprocess.run(  # as Dask's nanny starts a worker
+        [sys.executable, "-c", probe], env={**env, "MALLOC_TRIM_THRESHOLD_": "65536"}, capture_output=True, text=True
+    )
+    assert nanny.returncode == 0 and nanny.stdout.split() == ["True", "True"]  # once per process (cached)
