@@ -53,7 +53,15 @@ def pictures() -> dict[str, np.ndarray]:
     pair = np.concatenate([small, cv2.flip(small, 1)], axis=1)
     gradient = np.tile(np.linspace(40, 220, 320, dtype=np.uint8)[None, :, None], (240, 1, 3))
     noise = np.random.default_rng(1).integers(0, 256, (240, 320, 3), np.uint8)
-    return {"photo": photo, "photo-320": small, "two-faces": pair, "gradient": gradient, "noise": noise}
+    odd = cv2.resize(photo, (461, 437), interpolation=cv2.INTER_AREA)  # odd sides: the shrunk copies drop an edge
+    return {
+        "photo": photo,
+        "photo-320": small,
+        "two-faces": pair,
+        "photo-odd": odd,
+        "gradient": gradient,
+        "noise": noise,
+    }
 
 
 # a game stream's followed frames look only for faces at least this big (ferkit.vision.following)
@@ -99,7 +107,8 @@ def test_the_page_finds_and_scores_faces_as_python_does(playwright, detector_and
     # the full-size photo also has a small second face-like patch (a badge, 0.73 against O-Net's 0.7): both sides
     # find it with the full image's crops, which is the point; the shrunk crops leave it just under the bar
     assert counts == {
-        **{"photo": 2 if detector == "mtcnn" else 1, "photo-320": 1, "two-faces": 2, "gradient": 0, "noise": 0},
+        **{"photo": 2 if detector == "mtcnn" else 1, "photo-320": 1, "two-faces": 2, "photo-odd": 1},
+        **{"gradient": 0, "noise": 0},
         **{"photo, faces ≥ 60 px": 1, "photo-320, faces ≥ 60 px": 1, "two-faces, faces ≥ 50 px": 2},
     }
     print(f"parity ({detector}): largest box difference {worst_box} px, largest probability difference {worst_p:.1e}")
