@@ -59,7 +59,7 @@ def on_a_local_cluster(paths: list[Path], workers: int, calls_own_the_cores: boo
 
         def run(chosen: list[Path]) -> list[dict]:
             if not calls_own_the_cores:
-                return analyse_on_cluster(chosen, client, partition_size=16)
+                return analyse_on_cluster(chosen, client)  # partitions balanced over the workers
             bag = db.from_sequence([str(p) for p in chosen], partition_size=16)
             return bag.map_partitions(whole_cores_partition, "default", "mtcnn").compute(scheduler=client.get)
 

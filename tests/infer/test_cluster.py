@@ -59,3 +59,11 @@ def test_a_worker_started_with_dasks_malloc_trim_gets_large_blocks_from_the_heap
         [sys.executable, "-c", probe], env={**env, "MALLOC_TRIM_THRESHOLD_": "65536"}, capture_output=True, text=True
     )
     assert nanny.returncode == 0 and nanny.stdout.split() == ["True", "True"]  # once per process (cached)
+
+
+def test_partitions_give_every_worker_thread_about_four_tasks():
+    from ferkit.infer.cluster import balanced_partition_size
+
+    assert balanced_partition_size(200, 2) == 25  # 8 tasks of 25, not 64, 64, 64 and 8
+    assert balanced_partition_size(100_000, 16) == 64  # large collections: at most 64 a task
+    assert balanced_partition_size(3, 8) == 1 and balanced_partition_size(0, 2) == 1
