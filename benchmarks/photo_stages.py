@@ -5,6 +5,7 @@ is timed inside the real pipeline by wrapping it, over --repeats photos after on
 stages is less than the total by the glue between them. Where the detector owns both cores, part of the
 P-Net, R-Net and O-Net stages runs on the second one, inside those stages' figures.
 Usage: python benchmarks/photo_stages.py [--repeats 100] [--min-size 40] [--data fer2013.tar.gz] [--detector mtcnn-fast]
+       [--model default-int8]
 """
 
 from __future__ import annotations
@@ -47,9 +48,10 @@ def main() -> None:
     parser.add_argument("--min-size", type=float, default=None)
     parser.add_argument("--data", type=Path, default=DEFAULT)
     parser.add_argument("--detector", default="mtcnn", help="a registered MTCNN detector: mtcnn or mtcnn-fast")
+    parser.add_argument("--model", default="default", help="a shipped model's name (default-int8, ...) or an .onnx")
     args = parser.parse_args()
     frame = one_face_frame(args.data)
-    recognizer = Recognizer(detector=args.detector)
+    recognizer = Recognizer(args.model, detector=args.detector)
     detector = recognizer.detector
     recognizer.predict(frame, min_size=args.min_size)  # warm-up
     seconds: dict[str, float] = defaultdict(float)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from ferkit.evaluate.metrics import summary_metrics
 from ferkit.evaluate.predictors import load_predictor
 from ferkit.evaluate.run import evaluate
 from ferkit.labels import EMOTIONS, FERPLUS_EMOTIONS
-from ferkit.weights import default_model_card, shipped_model_card
+from ferkit.weights import default_model_card, shipped_model_card, shipped_model_path
 from ferkit.weights.decision_rule import shifted
 from tests.conftest import FER2013_TARBALL, FERPLUS_CSV
 
@@ -41,6 +43,29 @@ def test_the_ferplus_model_names_fer_plus_splits_and_carries_a_judge():
     assert card["training_command"].startswith("ferkit train")
     assert card["recipe"]["balance"] == "weighted"
     assert "judge_calibration" in predictor.metadata
+
+
+def test_the_int8_model_is_the_default_quantized_with_its_metadata():
+    """`default-int8` is default.onnx quantized (ferkit export default --int8): same classes, rule and judge."""
+    int8, fp32 = load_predictor("default-int8"), load_predictor("default")
+    assert int8.class_names == fp32.class_names
+    for key in ("decision_rule", "judge_calibration"):
+        assert int8.metadata.get(key) == fp32.metadata.get(key) and fp32.metadata.get(key), key
+    card = shipped_model_card("default-int8")
+    assert card["quantized_from"]["sha256"] == hashlib.sha256(shipped_model_path("default").read_bytes()).hexdigest()
+    assert card["command"].startswith("ferkit export default --format onnx --int8")
+    faces = np.random.default_rng(0).integers(0, 256, (64, 48, 48), dtype=np.uint8)
+    assert (int8.predict_proba(faces).argmax(1) == fp32.predict_proba(faces).argmax(1)).mean() > 0.9
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FER2013_TARBALL.exists(), reason=f"FER2013 not found at {FER2013_TARBALL}")
+def test_the_int8_model_reproduces_its_card_within_a_tenth_of_a_point_of_fp32():
+    card = shipped_model_card("default-int8")
+    got = evaluate("default-int8", FER2013_TARBALL, split="PrivateTest").metrics
+    assert got["accuracy"] == pytest.approx(card["results"]["PrivateTest/none"]["accuracy"], abs=1e-9)
+    fp32 = card["quantized_from"]["results"]["PrivateTest/none"]["accuracy"]
+    assert abs(got["accuracy"] - fp32) < 0.001
 
 
 @pytest.mark.slow

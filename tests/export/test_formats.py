@@ -60,6 +60,27 @@ def test_int8_onnx_is_calibrated_checked_and_keeps_class_names(run, tmp_path):
     assert agree.mean() >= 0.95
 
 
+def test_an_fp32_onnx_model_is_quantized_as_it_is_with_its_metadata_and_card(run, tmp_path):
+    """A shipped model's checkpoint may be gone: its ONNX file is quantized directly (`default-int8` is made so)."""
+    csv_path, checkpoint = run
+    fp32 = tmp_path / "model.onnx"
+    assert runner.invoke(app, ["export", str(checkpoint), "--out", str(fp32), "--card", str(csv_path)]).exit_code == 0
+    out = tmp_path / "model-int8.onnx"
+    args = ["export", str(fp32), "--int8", "--data", str(csv_path), "--out", str(out), "--card", str(csv_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "calibrated on 96 Training faces" in result.stdout
+    assert OnnxClassifier(out).class_names == OnnxClassifier(fp32).class_names
+    card = json.loads((tmp_path / "model-int8.card.json").read_text())
+    fp32_card = json.loads((tmp_path / "model.card.json").read_text())
+    assert card["quantized_from"]["file"] == "model.onnx" and card["quantized_from"]["results"] == fp32_card["results"]
+    assert set(card["results"]) == set(fp32_card["results"]) and card["recipe"] == fp32_card["recipe"]
+    assert card["command"] and "int8" in card["quantization"]  # (the command is sys.argv: pytest's here)
+    # an ONNX source has no other export: the mistake is named
+    result = runner.invoke(app, ["export", str(fp32), "--format", "tflite", "--out", str(tmp_path / "m.tflite")])
+    assert result.exit_code == 2 and "an ONNX model can only be quantized" in result.stderr
+
+
 def test_int8_and_format_mistakes_are_explained(run, tmp_path):
     _, checkpoint = run
     result = runner.invoke(app, ["export", str(checkpoint), "--int8", "--out", str(tmp_path / "m.onnx")])

@@ -36,7 +36,9 @@ FerplusOpt = Annotated[Optional[Path], typer.Option("--ferplus", help="fer2013ne
 DetectorOpt = Annotated[
     str, typer.Option(help="face detector: mtcnn (default), mtcnn-fast or haar; `ferkit detectors` lists them")
 ]
-ModelOpt = Annotated[str, typer.Option(help="an .onnx, or a shipped model: default (FER2013) or ferplus (FER+)")]
+ModelOpt = Annotated[
+    str, typer.Option(help="an .onnx, or a shipped model: default (FER2013), default-int8 (faster) or ferplus (FER+)")
+]
 RuleOpt = Annotated[
     str,
     typer.Option(

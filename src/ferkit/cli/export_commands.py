@@ -14,7 +14,9 @@ from ferkit.export.formats import EXPORTERS
 
 @command("export")
 def export_command(
-    checkpoint: Annotated[Path, typer.Argument(help="a training checkpoint (.pt)")],
+    checkpoint: Annotated[
+        Path, typer.Argument(help="a checkpoint (.pt); with --int8 --format onnx also an fp32 .onnx or a shipped name")
+    ],
     out: Annotated[Path, typer.Option(help="the file to write (.onnx, .tflite, or a .mlpackage folder)")],
     format_: Annotated[str, typer.Option("--format", help=f"one of: {EXPORTERS.help()}")] = "onnx",
     int8: Annotated[
@@ -27,13 +29,22 @@ def export_command(
     """Export a checkpoint and check the export against the torch model (optionally write a model card)."""
     import sys
 
+    from ferkit.export.int8 import is_onnx_source
+
     exporter = EXPORTERS.get(format_)
+    command = "ferkit " + " ".join(sys.argv[1:])
     if int8 and not exporter.int8:
         raise _fail(f"--int8: the {format_} export has no int8 form")
+    if is_onnx_source(checkpoint) and not (int8 and format_ == "onnx"):
+        raise _fail(f"{checkpoint}: an ONNX model can only be quantized (--int8 --format onnx); export a checkpoint")
     if int8 and exporter.int8 == "calibrated":
         if data is None:
             raise _fail(f"--int8 for {format_} needs --data: int8 ranges are calibrated on Training faces")
         _export_int8(checkpoint, out, data, format_)
+        if card is not None and is_onnx_source(checkpoint):
+            from ferkit.export.model_card import write_int8_card
+
+            console.print(f"model card: {write_int8_card(checkpoint, out, card, command=command, ferplus=ferplus)}")
         return
     report = exporter.write(checkpoint, out, int8)
     console.print(f"wrote {report.path} ({report.size_bytes / 1e6:.1f} MB)")
@@ -46,7 +57,6 @@ def export_command(
     if card is not None:
         from ferkit.export.model_card import write_model_card
 
-        command = "ferkit " + " ".join(sys.argv[1:])
         console.print(f"model card: {write_model_card(checkpoint, out, card, command=command, ferplus=ferplus)}")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ferkit.errors import DatasetUnsuitable, ModelError, UnknownName
+from ferkit.errors import BadInput, DatasetUnsuitable, ModelError, UnknownName
 from ferkit.labels import REPORT_SPLIT, SELECT_SPLIT, TRAIN_SPLIT
 
 MAX_INT8_DROP = 0.01  # int8 may cost at most one point of PublicTest accuracy
@@ -97,21 +97,38 @@ def calibration_faces(faces, count: int = 512, seed: int = 0) -> np.ndarray:
     return np.asarray(training.faces)[np.sort(pick)]
 
 
+def is_onnx_source(source: str | Path) -> bool:
+    """Whether an export's source is an fp32 ONNX model (a file, or a shipped model's name), not a checkpoint."""
+    from ferkit.weights import SHIPPED_MODELS
+
+    return str(source) in SHIPPED_MODELS or Path(source).suffix == ".onnx"
+
+
 def export_int8(checkpoint: str | Path, out: str | Path, faces, fmt: str) -> Int8Comparison:
-    """Export fp32 and int8 in `fmt` ("onnx" or "tflite") and compare them on the data's test splits."""
+    """Export fp32 and int8 in `fmt` ("onnx" or "tflite") and compare them on the data's test splits.
+
+    For ONNX the source may also be an fp32 ONNX model (a shipped model's name, or a file): it is quantized
+    as it is, metadata (classes, rule, judge) included, so a shipped model whose checkpoint is gone still can be.
+    """
     from ferkit.export.onnx_export import export_onnx
     from ferkit.export.tflite_export import export_tflite, quantize_tflite, tflite_probabilities
+    from ferkit.weights import resolve_model
     from ferkit.weights.onnx_classifier import OnnxClassifier
 
     out = Path(out)
     calibration = calibration_faces(faces)
+    if is_onnx_source(checkpoint) and fmt != "onnx":
+        raise BadInput(f"{checkpoint}: an ONNX model can be quantized to ONNX only; {fmt} needs a checkpoint (.pt)")
     with tempfile.TemporaryDirectory() as tmp:
         if fmt == "onnx":
-            fp32 = export_onnx(checkpoint, Path(tmp) / "fp32.onnx").path
+            if is_onnx_source(checkpoint):
+                fp32 = resolve_model(checkpoint)
+            else:
+                fp32 = export_onnx(checkpoint, Path(tmp) / "fp32.onnx").path
             quantize_onnx(fp32, out, calibration)
 
             def probabilities(path, x):
-                return OnnxClassifier(path).predict_proba(x)
+                return OnnxClassifier(path, rule="as-trained").predict_proba(x)  # as model cards score
 
         elif fmt == "tflite":
             fp32 = export_tflite(checkpoint, Path(tmp) / "fp32.tflite").path

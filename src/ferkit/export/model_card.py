@@ -32,17 +32,70 @@ def _minutes_to_epoch(history: list[dict[str, Any]], epoch: int) -> float | None
     return next((round(h["elapsed_minutes"], 1) for h in history if h["epoch"] == epoch), None)
 
 
+def _results(exported: Path, data: str | Path, ferplus: str | Path | None) -> dict[str, Any]:
+    """The exported file's own accuracy and macro-F1 on PublicTest and PrivateTest, without and with flip TTA."""
+    results: dict[str, Any] = {}
+    for split in (SELECT_SPLIT, REPORT_SPLIT):
+        for tta in ("none", "flip"):
+            m = evaluate(exported, data, split=split, tta=tta, ferplus=ferplus).metrics
+            results[f"{split}/{tta}"] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n": m["n"]}
+    return results
+
+
+def _results_table(results: dict[str, Any]) -> str:
+    rows = "\n".join(
+        f"| {key.split('/')[0]} | {key.split('/')[1]} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['n']:,} |"
+        for key, r in results.items()
+    )
+    return "| split | TTA | accuracy | macro-F1 | faces |\n|---|---|---|---|---|\n" + rows + "\n"
+
+
+def write_int8_card(
+    fp32_model: str | Path, exported: str | Path, data: str | Path, *, command: str, ferplus: str | Path | None = None
+) -> Path:
+    """The card of an int8 model quantized from an fp32 ONNX model: the fp32 card's provenance (when one lies
+    beside the fp32 file), this file's own results, and what its rule and judge curves were fitted on."""
+    import hashlib
+
+    from ferkit.weights import resolve_model
+
+    fp32_path, exported = resolve_model(fp32_model), Path(exported)
+    fp32_card_path = fp32_path.with_name(fp32_path.stem + ".card.json")
+    fp32_card = json.loads(fp32_card_path.read_text()) if fp32_card_path.is_file() else {}
+    kept = ("model", "classes", "input", "trained_on", "selected_on", "reported_on", "recipe", "train_command")
+    card = {
+        **{key: fp32_card[key] for key in kept if key in fp32_card},
+        "file": exported.name,
+        "quantized_from": {
+            "file": fp32_path.name,
+            "sha256": hashlib.sha256(fp32_path.read_bytes()).hexdigest(),
+            "results": fp32_card.get("results", {}),
+        },
+        "quantization": "onnxruntime static int8 (QDQ), per-channel int8 weights, uint8 activations, "
+        "calibrated on 512 Training faces",
+        "note": "the decision rule and judge curves in the metadata are the fp32 model's, fitted on its outputs",
+        "results": _results(exported, data, ferplus),
+        "command": command,
+        "date": dt.date.today().isoformat(),
+    }
+    json_path = exported.with_name(exported.stem + ".card.json")
+    json_path.write_text(json.dumps(card, indent=1))
+    exported.with_name(exported.stem + ".card.md").write_text(
+        f"# {card.get('model', 'model')} int8 ({exported.name})\n\n"
+        f"{fp32_path.name} quantized to int8 ({card['quantization']}); {card['note']}.\n\n"
+        + _results_table(card["results"])
+        + f"\nMade by: `{command}` ({card['date']}).\n"
+    )
+    return json_path
+
+
 def write_model_card(
     checkpoint: str | Path, exported: str | Path, data: str | Path, *, command: str, ferplus: str | Path | None = None
 ) -> Path:
     """Evaluate the exported file itself on PublicTest and PrivateTest and write <exported>.card.json / .md."""
     state = load_checkpoint(checkpoint)
     exported = Path(exported)
-    results: dict[str, Any] = {}
-    for split in (SELECT_SPLIT, REPORT_SPLIT):
-        for tta in ("none", "flip"):
-            m = evaluate(exported, data, split=split, tta=tta, ferplus=ferplus).metrics
-            results[f"{split}/{tta}"] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n": m["n"]}
+    results = _results(exported, data, ferplus)
     cfg = state["config"]
     card = {
         "model": state["model_name"],
@@ -83,17 +136,15 @@ def write_model_card(
     }
     json_path = exported.with_name(exported.stem + ".card.json")
     json_path.write_text(json.dumps(card, indent=1))
-    rows = "\n".join(
-        f"| {key.split('/')[0]} | {key.split('/')[1]} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['n']:,} |"
-        for key, r in results.items()
-    )
     exported.with_name(exported.stem + ".card.md").write_text(
         f"# {card['model']} ({exported.name})\n\n"
         f"Classes: {', '.join(card['classes'])}. Input: {card['input']}.\n\n"
         f"Trained on {card['trained_on']}; epoch {card['best_epoch']} of a {card['schedule_epochs']}-epoch "
         f"schedule ({card['training_minutes_to_best']} min), chosen on {card['selected_on']}; reported on "
-        f"{card['reported_on']}." + (f" Fine-tuned from `{cfg['init']}`." if cfg.get("init") else "") + "\n\n"
-        "| split | TTA | accuracy | macro-F1 | faces |\n|---|---|---|---|---|\n" + rows + "\n\n"
-        f"Made by: `{command}` ({card['code_version']}, {card['date']}).\n"
+        f"{card['reported_on']}."
+        + (f" Fine-tuned from `{cfg['init']}`." if cfg.get("init") else "")
+        + "\n\n"
+        + _results_table(results)
+        + f"\nMade by: `{command}` ({card['code_version']}, {card['date']}).\n"
     )
     return json_path

@@ -32,7 +32,7 @@ DETECTORS: Registry[Callable[[], FaceDetector]] = Registry("face detector")
 DETECTORS.add("mtcnn", "MTCNN cascade on onnxruntime with 5 landmarks (96% recall on the scenes benchmark)",
               MtcnnFaceDetector)  # fmt: skip
 DETECTORS.add("mtcnn-fast", "MTCNN, large boxes' crops cut from half- and quarter-size copies: ~1.2 ms less a "
-              "640×480 photo, the same recall on the scenes benchmark; server-side only (no page port)",
+              "640×480 photo, the same recall on the scenes benchmark (the page's port follows it)",
               lambda: MtcnnFaceDetector(shrunk_crops=True))  # fmt: skip
 DETECTORS.add("haar", "OpenCV's frontal-face Haar cascade (no neural network): upright frontal faces only",
               HaarFaceDetector)  # fmt: skip

@@ -271,7 +271,7 @@ class MtcnnFaceDetector:
         self.onet_candidates, self.batch_size = onet_candidates, batch_size
         self.equalize = equalize
         # large boxes' crops and the pyramid read shrunk copies (ShrunkCopies): 1.2 ms less a 640×480 photo,
-        # the same recall on the built scenes; off by default, as the page's port cuts from the full image
+        # the same recall on the built scenes; off by default, as its crops are not the full image's to the bit
         self.shrunk_crops = shrunk_crops
         self._clahe = cv2.createCLAHE(clipLimit=self.clahe_clip_limit, tileGridSize=(self.clahe_tiles,) * 2)
         self._lock = threading.Lock()  # an OpenCV CLAHE object is not safe to share between threads
