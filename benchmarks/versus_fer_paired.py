@@ -49,7 +49,11 @@ class FerServer:
 
     def __init__(self, python: str, frame_png: Path) -> None:
         self.process = subprocess.Popen(
-            [python, "-c", FER_SERVER, str(frame_png)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [python, "-c", FER_SERVER, str(frame_png)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # TensorFlow's start-up chatter
+            text=True,
         )
         self.faces = self._answer()["faces"]
 

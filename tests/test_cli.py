@@ -233,3 +233,27 @@ def test_predict_looks_only_for_faces_from_min_face_with_any_detector_and_jobs()
     assert faces() == faces("--min-face", "50") == faces("--detector", "mtcnn-fast", "--min-face", "50") == 1
     assert faces("--min-face", "200") == faces("--min-face", "200", "--jobs", "2") == 0  # no face that big
     assert runner.invoke(app, ["predict", str(photo), "--min-face", "0"]).exit_code != 0
+
+
+def test_predict_fast_takes_the_fast_settings_where_none_is_given(monkeypatch):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    import ferkit.infer.batch
+    from ferkit.cli import app
+    from ferkit.infer.recognizer import FAST_SETTINGS
+
+    photo = Path(__file__).resolve().parents[1] / "docs" / "predict-astronaut.jpg"
+    runner = CliRunner()
+    result = runner.invoke(app, ["predict", str(photo), "--json", "--fast"])
+    assert result.exit_code == 0, result.output
+    assert '"label": "' in result.stdout  # her face, classified by the int8 model
+    seen: list[dict] = []
+    monkeypatch.setattr(ferkit.infer.batch, "analyse_photos", lambda tasks, **kwargs: seen.append(kwargs) or iter(()))
+    assert runner.invoke(app, ["predict", str(photo), "--fast"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["predict", str(photo), "--fast", "--min-face", "80", "--model", "ferplus"]).exit_code == 0
+    )
+    assert {key: seen[0][key] for key in FAST_SETTINGS} == FAST_SETTINGS
+    assert (seen[1]["model"], seen[1]["detector"], seen[1]["min_face"]) == ("ferplus", "mtcnn-fast", 80)

@@ -44,6 +44,13 @@ def predict_command(
         Optional[Path],  # noqa: UP045
         typer.Option(help="videos: write each face's expressions over time here (csv, json, png, html); resumes"),
     ] = None,
+    fast: Annotated[
+        bool,
+        typer.Option(
+            "--fast",
+            help="the quickest settings: --detector mtcnn-fast --min-face 50 --model default-int8 (those not given)",
+        ),
+    ] = False,
 ) -> None:
     """Find every face in photos, videos or a webcam and name its expression (onnxruntime; no torch needed)."""
     from ferkit.data.images import IMAGE_SUFFIXES
@@ -56,6 +63,12 @@ def predict_command(
 
     if webcam is None and not paths:
         raise _fail("give images, videos or folders, or --webcam 0")
+    if fast:  # each fast setting where the option was left at its default
+        from ferkit.infer.recognizer import FAST_SETTINGS
+
+        model = FAST_SETTINGS["model"] if model == "default" else model
+        detector = FAST_SETTINGS["detector"] if detector == "mtcnn" else detector
+        min_face = FAST_SETTINGS["min_face"] if min_face is None else min_face
     if tta not in TTA_CHOICES:
         raise _fail(f"--tta must be one of {', '.join(TTA_CHOICES)}, not {tta!r}")
     files: list[Path] = []

@@ -44,6 +44,11 @@ class FacePrediction:
 # the classifier's work, which is ~1 ms of a photo's ~40.
 TTA_CHOICES = ("none", "flip")
 
+# `ferkit predict --fast`: the quickest photo settings measured (benchmarks/versus_fer_paired.py, README "Speed"):
+# large boxes' crops from shrunk copies, faces from 50 px only (as `fer` looks), and the int8 classifier (PrivateTest
+# 71.83% against fp32's 71.86%; its card). Recognizer(**FAST_SETTINGS) is the same in Python.
+FAST_SETTINGS = {"model": "default-int8", "detector": "mtcnn-fast", "min_face": 50.0}
+
 
 class Recognizer:
     """Thread-safe: onnxruntime sessions may be shared by threads; the detector locks itself."""

@@ -157,7 +157,7 @@ class ShrunkCopies:
 
 def _crops(rgb: np.ndarray | ShrunkCopies, boxes: np.ndarray, size: int) -> np.ndarray:
     """Each box cut from the image (zero outside it), resized to size×size, H and W swapped for the nets."""
-    out = np.empty((len(boxes), size, size, 3), np.float32)
+    small = np.empty((len(boxes), size, size, 3), np.uint8)
     for k, (x1, y1, x2, y2) in enumerate(np.fix(boxes[:, :4]).astype(int)):
         bw, bh = max(x2 - x1 + 1, 1), max(y2 - y1 + 1, 1)
         image = rgb
@@ -171,8 +171,8 @@ def _crops(rgb: np.ndarray | ShrunkCopies, boxes: np.ndarray, size: int) -> np.n
             patch = np.zeros((bh, bw, 3), np.uint8)
             if sx2 > sx1 and sy2 > sy1:
                 patch[sy1 - y1 : sy2 - y1, sx1 - x1 : sx2 - x1] = image[sy1:sy2, sx1:sx2]
-        out[k] = _normalise(cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA)).transpose(1, 0, 2)
-    return out
+        small[k] = cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA)
+    return _normalise(small).transpose(0, 2, 1, 3)  # one pass for the batch, not one per crop
 
 
 _beside_pool: ThreadPoolExecutor | None = None
