@@ -3,9 +3,9 @@
 Scenes: PrivateTest faces upscaled 2.5-5×, rotated ±10°, lighting varied, pasted (1-3 per scene) on
 blurred-noise 640×480 backgrounds. Compares end-to-end accuracy with classifying the crops themselves.
 A FER+ model (`--model ferplus`) is scored against the FER+ majority vote (fer2013new.csv beside the data).
-Usage: python benchmarks/detect_scenes.py [--model default|ferplus|file.onnx] [--scenes 200]
+Usage: python benchmarks/detect_scenes.py [--model default|default-int8|ferplus|file.onnx] [--scenes 200]
        [--detector mtcnn|mtcnn-fast|mtcnn-paper|mtcnn-fast-coarse|haar] [--tta none|flip]
-       [--split PrivateTest|PublicTest] [--data ...]
+       [--split PrivateTest|PublicTest] [--min-face 50] [--data ...]
 """
 
 from __future__ import annotations
@@ -83,14 +83,15 @@ def main() -> None:
     parser.add_argument("--scenes", type=int, default=200)
     parser.add_argument("--data", type=Path, default=DEFAULT)
     parser.add_argument("--detector", choices=[*DETECTORS.names(), *VARIANTS], default=DEFAULT_DETECTOR)
-    parser.add_argument("--model", default="default", help="default, ferplus or an .onnx file")
+    parser.add_argument("--model", default="default", help="default, default-int8, ferplus or an .onnx file")
+    parser.add_argument("--min-face", type=float, default=None, help="the Recognizer's min_face (predict --min-face)")
     parser.add_argument("--split", choices=["PrivateTest", "PublicTest"], default="PrivateTest")
     parser.add_argument(
         "--tta", choices=list(TTA_CHOICES), default="none", help="the Recognizer's test-time augmentation"
     )
     args = parser.parse_args()
     detector = VARIANTS[args.detector]() if args.detector in VARIANTS else create_detector(args.detector)
-    recognizer = Recognizer(args.model, detector=detector, tta=args.tta)
+    recognizer = Recognizer(args.model, detector=detector, tta=args.tta, min_face=args.min_face)
     # true classes in the model's own label space (FER2013's, or the FER+ majority vote)
     ferplus = args.data.parent / "fer2013new.csv" if recognizer.class_names == FERPLUS_EMOTIONS else None
     faces, labels = split_with_labels(load_faces(args.data, ferplus=ferplus), args.split, recognizer.class_names)
