@@ -8,7 +8,7 @@ isolation headers that threads need). Two ways, taking turns: every frame search
 and the stream as the game analyses it (3 frames in 4 look only for faces at least half the size of the
 face just found: ferkit.vision.following). Prints ms per frame (mean, p50, p90) and frames/s; the Python
 Recognizer on the same frame is timed in the same run for comparison.
-Usage: python benchmarks/browser_fps.py [--frames 100] [--threads 1,2]
+Usage: python benchmarks/browser_fps.py [--frames 100] [--threads 1,2] [--model default-int8]
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--threads", default="1,2", help="comma-separated WebAssembly thread counts")
+    parser.add_argument("--model", default="default", help="the model the server serves and the page runs")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -94,7 +95,7 @@ def main() -> None:
 
     frame = webcam_frame()
     png = base64.b64encode(cv2.imencode(".png", frame)[1].tobytes()).decode()
-    recognizer = Recognizer()
+    recognizer = Recognizer(args.model)
     python_times = []
     for i in range(args.frames + 3):
         start = time.perf_counter()
@@ -105,7 +106,7 @@ def main() -> None:
     print(summary("Python Recognizer (onnxruntime)", python_times))
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(str(Path(tmp) / "lb.sqlite3"), port)
+        server = start_server(str(Path(tmp) / "lb.sqlite3"), port, args.model)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])

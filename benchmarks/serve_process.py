@@ -15,10 +15,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(leaderboard: str, port: int) -> subprocess.Popen:
+def start_server(leaderboard: str, port: int, model: str = "default") -> subprocess.Popen:
     """Started and answering /healthz (a RuntimeError after 30 s otherwise)."""
+    command = [sys.executable, "-m", "ferkit.cli", "serve", "--port", str(port), "--leaderboard", leaderboard]
     server = subprocess.Popen(
-        [sys.executable, "-m", "ferkit.cli", "serve", "--port", str(port), "--leaderboard", leaderboard],
+        [*command, "--model", model],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
