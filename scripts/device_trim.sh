@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ASIDE=.device-trim
-PATHS=(src/ferkit/game/static/vendor src/ferkit/weights/default.onnx src/ferkit/weights/default-int8.onnx src/ferkit/weights/ferplus.onnx docs/report-cpu-privatetest
+PATHS=(src/ferkit/game/static/vendor src/ferkit/weights/default.onnx src/ferkit/weights/default-int8.onnx src/ferkit/weights/ferplus.onnx src/ferkit/weights/ferplus-int8.onnx docs/report-cpu-privatetest
        docs/predict-astronaut.jpg docs/cpu-curves.png docs/best-actor-results.png docs/best-actor-round.png)
 if [[ "${1:-}" == "--restore" ]]; then
     for p in "${PATHS[@]}"; do

@@ -37,7 +37,8 @@ DetectorOpt = Annotated[
     str, typer.Option(help="face detector: mtcnn (default), mtcnn-fast or haar; `ferkit detectors` lists them")
 ]
 ModelOpt = Annotated[
-    str, typer.Option(help="an .onnx, or a shipped model: default (FER2013), default-int8 (faster) or ferplus (FER+)")
+    str,
+    typer.Option(help="an .onnx, or a shipped model: default (FER2013), ferplus (FER+), default-int8, ferplus-int8"),
 ]
 RuleOpt = Annotated[
     str,

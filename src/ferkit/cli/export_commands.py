@@ -40,7 +40,7 @@ def export_command(
     if int8 and exporter.int8 == "calibrated":
         if data is None:
             raise _fail(f"--int8 for {format_} needs --data: int8 ranges are calibrated on Training faces")
-        _export_int8(checkpoint, out, data, format_)
+        _export_int8(checkpoint, out, data, format_, ferplus)
         if card is not None and is_onnx_source(checkpoint):
             from ferkit.export.model_card import write_int8_card
 
@@ -90,11 +90,11 @@ def ensemble_command(
     )
 
 
-def _export_int8(checkpoint: Path, out: Path, data: Path, fmt: str) -> None:
+def _export_int8(checkpoint: Path, out: Path, data: Path, fmt: str, ferplus: Path | None) -> None:
     """int8 calibrated on Training faces; a table of accuracy, size and speed against fp32."""
     from ferkit.export.int8 import export_int8
 
-    result = export_int8(checkpoint, out, _load(data, None), fmt)
+    result = export_int8(checkpoint, out, _load(data, ferplus), fmt)
     console.print(
         f"wrote {out}: int8 {result.size_bytes / 1e6:.2f} MB (fp32 {result.fp32_size_bytes / 1e6:.2f} MB), "
         f"calibrated on {result.calibration_faces} Training faces"

@@ -104,6 +104,18 @@ def is_onnx_source(source: str | Path) -> bool:
     return str(source) in SHIPPED_MODELS or Path(source).suffix == ".onnx"
 
 
+def _scored_split(faces, split: str, class_names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(faces, labels) of a split in the model's own label space (FER+'s majority vote for a FER+ model), or None
+    where the data has no such split or no labels to score against."""
+    from ferkit.data.label_space import split_with_labels
+
+    try:
+        images, labels = split_with_labels(faces, split, class_names)
+    except DatasetUnsuitable:
+        return None
+    return (images, labels) if len(labels) else None
+
+
 def export_int8(checkpoint: str | Path, out: str | Path, faces, fmt: str) -> Int8Comparison:
     """Export fp32 and int8 in `fmt` ("onnx" or "tflite") and compare them on the data's test splits.
 
@@ -136,14 +148,22 @@ def export_int8(checkpoint: str | Path, out: str | Path, faces, fmt: str) -> Int
             probabilities = tflite_probabilities
         else:
             raise UnknownName(f"int8 export is implemented for onnx and tflite, not {fmt}")
+        if fmt == "onnx":
+            class_names = OnnxClassifier(fp32).class_names
+        else:
+            from ferkit.models.checkpoint import load_checkpoint
+
+            class_names = tuple(load_checkpoint(checkpoint)["class_names"])
         rows = {}
         for name, path in (("fp32", fp32), ("int8", out)):
             row: dict[str, float | None] = {}
             for split in (SELECT_SPLIT, REPORT_SPLIT):
-                part = faces.split(split)
-                labelled = len(part.labels) > 0 and bool((part.labels >= 0).all())
-                predicted = probabilities(path, np.asarray(part.faces)).argmax(1) if labelled else None
-                row[split] = float((predicted == part.labels).mean()) if labelled else None
+                scored = _scored_split(faces, split, class_names)
+                if scored is None:
+                    row[split] = None
+                    continue
+                images, labels = scored
+                row[split] = float((probabilities(path, images).argmax(1) == labels).mean())
             rows[name] = row
         fp32_size = Path(fp32).stat().st_size
     return Int8Comparison(out, out.stat().st_size, fp32_size, len(calibration), rows)

@@ -11,7 +11,7 @@ INFERENCE_MODES = ("browser", "server")
 
 @dataclass(frozen=True)
 class ServerSettings:
-    model: str = "default"  # a shipped model (default, ferplus) or a path to another ferkit ONNX export
+    model: str = "default"  # a shipped model (weights.SHIPPED_MODELS) or a path to another ferkit ONNX export
     detector: str = "mtcnn"  # a name in ferkit.vision.DETECTORS
     tta: str = "none"  # "flip": REST answers average each face and its mirror (the game then scores on the server)
     # "balanced": the model's stored decision rule (weights/decision_rule.py; its judge curves were fitted
