@@ -68,20 +68,22 @@ def pictures() -> dict[str, np.ndarray]:
 FOLLOWING = {"photo": 60, "photo-320": 60, "two-faces": 50}
 
 
-# mtcnn-fast: large boxes' crops and the pyramid from shrunk copies, which the page makes the same way
-@pytest.fixture(scope="module", params=["mtcnn", "mtcnn-fast"])
+# mtcnn-fast: large boxes' crops and the pyramid from shrunk copies, which the page makes the same way; an int8
+# model: onnxruntime-web's integer kernels in the page against onnxruntime's on the server
+@pytest.fixture(scope="module", params=[("mtcnn", "default"), ("mtcnn-fast", "default"), ("mtcnn", "ferplus-int8")])
 def detector_and_url(request, tmp_path_factory):
-    settings = ServerSettings(leaderboard_path=tmp_path_factory.mktemp("parity") / "lb.sqlite3", detector=request.param)
-    with running_server(settings) as url:
-        yield request.param, url
+    detector, model = request.param
+    lb = tmp_path_factory.mktemp("parity") / "lb.sqlite3"
+    with running_server(ServerSettings(leaderboard_path=lb, detector=detector, model=model)) as url:
+        yield detector, model, url
 
 
 def test_the_page_finds_and_scores_faces_as_python_does(playwright, detector_and_url):  # noqa: F811
-    detector, page_url = detector_and_url
+    detector, model, page_url = detector_and_url
     browser = launch(playwright)
     page = browser.new_page()
     page.goto(page_url)
-    recognizer = Recognizer(detector=detector)
+    recognizer = Recognizer(model, detector=detector)
     counts = {}
     worst_box, worst_p = 0, 0.0
     cases = [(name, bgr, None) for name, bgr in pictures().items()]
@@ -111,5 +113,5 @@ def test_the_page_finds_and_scores_faces_as_python_does(playwright, detector_and
         **{"gradient": 0, "noise": 0},
         **{"photo, faces ≥ 60 px": 1, "photo-320, faces ≥ 60 px": 1, "two-faces, faces ≥ 50 px": 2},
     }
-    print(f"parity ({detector}): largest box difference {worst_box} px, largest probability difference {worst_p:.1e}")
+    print(f"parity ({detector}, {model}): largest box difference {worst_box} px, probability difference {worst_p:.1e}")
     browser.close()
