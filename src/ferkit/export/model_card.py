@@ -50,6 +50,14 @@ def _results_table(results: dict[str, Any]) -> str:
     return "| split | TTA | accuracy | macro-F1 | faces |\n|---|---|---|---|---|\n" + rows + "\n"
 
 
+def _write_card(exported: Path, card: dict[str, Any], markdown: str) -> Path:
+    """<exported>.card.json and <exported>.card.md beside the exported file; the JSON's path."""
+    json_path = exported.with_name(exported.stem + ".card.json")
+    json_path.write_text(json.dumps(card, indent=1))
+    exported.with_name(exported.stem + ".card.md").write_text(markdown)
+    return json_path
+
+
 def write_int8_card(
     fp32_model: str | Path, exported: str | Path, data: str | Path, *, command: str, ferplus: str | Path | None = None
 ) -> Path:
@@ -78,15 +86,14 @@ def write_int8_card(
         "command": command,
         "date": dt.date.today().isoformat(),
     }
-    json_path = exported.with_name(exported.stem + ".card.json")
-    json_path.write_text(json.dumps(card, indent=1))
-    exported.with_name(exported.stem + ".card.md").write_text(
+    return _write_card(
+        exported,
+        card,
         f"# {card.get('model', 'model')} int8 ({exported.name})\n\n"
         f"{fp32_path.name} quantized to int8 ({card['quantization']}); {card['note']}.\n\n"
         + _results_table(card["results"])
-        + f"\nMade by: `{command}` ({card['date']}).\n"
+        + f"\nMade by: `{command}` ({card['date']}).\n",
     )
-    return json_path
 
 
 def write_model_card(
@@ -134,9 +141,9 @@ def write_model_card(
         "code_version": state.get("code_version", ""),
         "date": dt.date.today().isoformat(),
     }
-    json_path = exported.with_name(exported.stem + ".card.json")
-    json_path.write_text(json.dumps(card, indent=1))
-    exported.with_name(exported.stem + ".card.md").write_text(
+    return _write_card(
+        exported,
+        card,
         f"# {card['model']} ({exported.name})\n\n"
         f"Classes: {', '.join(card['classes'])}. Input: {card['input']}.\n\n"
         f"Trained on {card['trained_on']}; epoch {card['best_epoch']} of a {card['schedule_epochs']}-epoch "
@@ -145,6 +152,5 @@ def write_model_card(
         + (f" Fine-tuned from `{cfg['init']}`." if cfg.get("init") else "")
         + "\n\n"
         + _results_table(results)
-        + f"\nMade by: `{command}` ({card['code_version']}, {card['date']}).\n"
+        + f"\nMade by: `{command}` ({card['code_version']}, {card['date']}).\n",
     )
-    return json_path
