@@ -170,6 +170,13 @@ def test_claims_only_in_browser_games_and_never_early(client, frame_and_box):
         assert ws.receive_json()["code"] == "bad_claim"  # faster than the frames could have come
 
 
+def test_a_server_with_the_fast_mtcnn_offers_browser_games_the_page_follows(tmp_path):
+    settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3", detector="mtcnn-fast")
+    with TestClient(create_app(settings)) as client:
+        vision = client.get("/api/vision").json()
+        assert vision["inference"] == "browser" and vision["detector"]["shrunk_crops"] is True
+
+
 def test_a_server_with_another_detector_refuses_browser_games(tmp_path, recognizer):
     settings = ServerSettings(leaderboard_path=tmp_path / "lb.sqlite3", detector="haar")
     app = create_app(settings, recognizer=Recognizer(detector="haar"))

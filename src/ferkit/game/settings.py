@@ -51,8 +51,9 @@ class ServerSettings:
     targets: tuple[str, ...] = ()  # fixed targets instead of a draw (tests, practice); the model's class names
     contempt_rounds: bool = False  # a FER+ model's contempt: off by default (few players know how to act it)
     # "browser": the page runs detector and model itself (frames never leave the device) and the server
-    # re-scores each round's best frames; "server": the page sends every frame. Browser inference needs the
-    # MTCNN detector (the page's port of it); with another detector the server scores every frame.
+    # re-scores each round's best frames; "server": the page sends every frame. Browser inference needs an
+    # MTCNN detector (mtcnn or mtcnn-fast: the page's port, game/on_device.has_page_port); with another
+    # detector the server scores every frame.
     inference: str = "browser"
     # a page's claimed round score may differ from the server's re-score of the same frames by this much
     # (the verification frames travel as JPEG; benchmarks and tests/game/test_claims.py measure the gap)
@@ -64,9 +65,10 @@ class ServerSettings:
 
     @property
     def browser_inference(self) -> bool:
-        """Whether pages are offered inference on the device (only the MTCNN detector has a page port)."""
+        """Whether pages are offered inference on the device, where the detector has a page port
+        (on_device.browser_ready checks the detector object itself)."""
         # the page classifies each face once: with TTA on the server its claims would not match
-        return self.inference == "browser" and self.detector == "mtcnn" and self.tta == "none"
+        return self.inference == "browser" and self.tta == "none"
 
     @property
     def frames_per_round(self) -> int:
