@@ -1,5 +1,5 @@
 """Recognizer: photos or face crops in, expression probabilities out, on onnxruntime (no torch)."""
 
-from ferkit.infer.recognizer import FacePrediction, Recognizer
+from ferkit.infer.recognizer import FAST_SETTINGS, FacePrediction, Recognizer
 
-__all__ = ["FacePrediction", "Recognizer"]
+__all__ = ["FAST_SETTINGS", "FacePrediction", "Recognizer"]
