@@ -50,11 +50,14 @@ def _results_table(results: dict[str, Any]) -> str:
     return "| split | TTA | accuracy | macro-F1 | faces |\n|---|---|---|---|---|\n" + rows + "\n"
 
 
-def _write_card(exported: Path, card: dict[str, Any], markdown: str) -> Path:
-    """<exported>.card.json and <exported>.card.md beside the exported file; the JSON's path."""
+def _write_card(exported: Path, card: dict[str, Any], heading: str) -> Path:
+    """<exported>.card.json, and <exported>.card.md (the heading, the results table, the command); the JSON's path."""
     json_path = exported.with_name(exported.stem + ".card.json")
     json_path.write_text(json.dumps(card, indent=1))
-    exported.with_name(exported.stem + ".card.md").write_text(markdown)
+    version = f"{card['code_version']}, " if card.get("code_version") else ""
+    exported.with_name(exported.stem + ".card.md").write_text(
+        f"{heading}\n\n{_results_table(card['results'])}\nMade by: `{card['command']}` ({version}{card['date']}).\n"
+    )
     return json_path
 
 
@@ -86,13 +89,9 @@ def write_int8_card(
         "command": command,
         "date": dt.date.today().isoformat(),
     }
+    heading = f"# {card.get('model', 'model')} int8 ({exported.name})\n\n"
     return _write_card(
-        exported,
-        card,
-        f"# {card.get('model', 'model')} int8 ({exported.name})\n\n"
-        f"{fp32_path.name} quantized to int8 ({card['quantization']}); {card['note']}.\n\n"
-        + _results_table(card["results"])
-        + f"\nMade by: `{command}` ({card['date']}).\n",
+        exported, card, heading + f"{fp32_path.name} quantized to int8 ({card['quantization']}); {card['note']}."
     )
 
 
@@ -141,16 +140,11 @@ def write_model_card(
         "code_version": state.get("code_version", ""),
         "date": dt.date.today().isoformat(),
     }
-    return _write_card(
-        exported,
-        card,
+    heading = (
         f"# {card['model']} ({exported.name})\n\n"
         f"Classes: {', '.join(card['classes'])}. Input: {card['input']}.\n\n"
         f"Trained on {card['trained_on']}; epoch {card['best_epoch']} of a {card['schedule_epochs']}-epoch "
         f"schedule ({card['training_minutes_to_best']} min), chosen on {card['selected_on']}; reported on "
         f"{card['reported_on']}."
-        + (f" Fine-tuned from `{cfg['init']}`." if cfg.get("init") else "")
-        + "\n\n"
-        + _results_table(results)
-        + f"\nMade by: `{command}` ({card['code_version']}, {card['date']}).\n",
     )
+    return _write_card(exported, card, heading + (f" Fine-tuned from `{cfg['init']}`." if cfg.get("init") else ""))
