@@ -76,6 +76,8 @@ def test_an_fp32_onnx_model_is_quantized_as_it_is_with_its_metadata_and_card(run
     assert card["quantized_from"]["file"] == "model.onnx" and card["quantized_from"]["results"] == fp32_card["results"]
     assert set(card["results"]) == set(fp32_card["results"]) and card["recipe"] == fp32_card["recipe"]
     assert card["command"] and "int8" in card["quantization"]  # (the command is sys.argv: pytest's here)
+    result = runner.invoke(app, ["export", str(fp32), "--int8", "--data", str(csv_path), "--out", str(fp32)])
+    assert result.exit_code == 2 and "another file than its fp32 source" in result.stderr
     # an ONNX source has no other export: the mistake is named
     result = runner.invoke(app, ["export", str(fp32), "--format", "tflite", "--out", str(tmp_path / "m.tflite")])
     assert result.exit_code == 2 and "an ONNX model can only be quantized" in result.stderr

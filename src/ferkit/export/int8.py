@@ -135,6 +135,8 @@ def export_int8(checkpoint: str | Path, out: str | Path, faces, fmt: str) -> Int
         if fmt == "onnx":
             if is_onnx_source(checkpoint):
                 fp32 = resolve_model(checkpoint)
+                if out.resolve() == fp32.resolve():  # the comparison needs the fp32 file as it was
+                    raise BadInput(f"{out}: write the int8 model to another file than its fp32 source")
             else:
                 fp32 = export_onnx(checkpoint, Path(tmp) / "fp32.onnx").path
             quantize_onnx(fp32, out, calibration)
