@@ -257,3 +257,12 @@ def test_predict_fast_takes_the_fast_settings_where_none_is_given(monkeypatch):
     )
     assert {key: seen[0][key] for key in FAST_SETTINGS} == FAST_SETTINGS
     assert (seen[1]["model"], seen[1]["detector"], seen[1]["min_face"]) == ("ferplus", "mtcnn-fast", 80)
+
+
+def test_fast_keeps_what_is_given_and_takes_each_models_int8_form():
+    from ferkit.cli.common import fast_settings
+
+    assert fast_settings("default", "default", "mtcnn", None) == ("default-int8", "mtcnn-fast", 50.0)  # predict, serve
+    assert fast_settings("ferplus", "ferplus", "mtcnn", None) == ("ferplus-int8", "mtcnn-fast", 50.0)  # play
+    assert fast_settings("ferplus", "default", "haar", 80.0) == ("ferplus", "haar", 80.0)  # given: kept
+    assert fast_settings("my.onnx", "ferplus", "mtcnn", None) == ("my.onnx", "mtcnn-fast", 50.0)

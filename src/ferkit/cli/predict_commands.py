@@ -11,7 +11,18 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ferkit.cli.common import DetectorOpt, ModelOpt, RuleOpt, _fail, command, console, err_console
+from ferkit.cli.common import (
+    DetectorOpt,
+    FastOpt,
+    MinFaceOpt,
+    ModelOpt,
+    RuleOpt,
+    _fail,
+    command,
+    console,
+    err_console,
+    fast_settings,
+)
 from ferkit.errors import DataError
 
 
@@ -27,10 +38,7 @@ def predict_command(
     webcam: Annotated[Optional[int], typer.Option(help="read this camera (0: the first) instead of files")] = None,  # noqa: UP045
     stride: Annotated[int, typer.Option(help="videos: analyse every N-th frame")] = 1,
     smoothing: Annotated[float, typer.Option(help="videos: weight of the past in the moving average, 0-1")] = 0.6,
-    min_face: Annotated[
-        Optional[float],  # noqa: UP045
-        typer.Option(help="look only for faces at least this many pixels across (faster; `fer` uses 50)", min=1),
-    ] = None,
+    min_face: MinFaceOpt = None,
     detect_every: Annotated[
         int, typer.Option(help="videos: find faces every N-th analysed frame, follow them in between (faster)", min=1)
     ] = 1,
@@ -44,13 +52,7 @@ def predict_command(
         Optional[Path],  # noqa: UP045
         typer.Option(help="videos: write each face's expressions over time here (csv, json, png, html); resumes"),
     ] = None,
-    fast: Annotated[
-        bool,
-        typer.Option(
-            "--fast",
-            help="the quickest settings: --detector mtcnn-fast --min-face 50 --model default-int8 (those not given)",
-        ),
-    ] = False,
+    fast: FastOpt = False,
 ) -> None:
     """Find every face in photos, videos or a webcam and name its expression (onnxruntime; no torch needed)."""
     from ferkit.data.images import IMAGE_SUFFIXES
@@ -63,12 +65,8 @@ def predict_command(
 
     if webcam is None and not paths:
         raise _fail("give images, videos or folders, or --webcam 0")
-    if fast:  # each fast setting where the option was left at its default
-        from ferkit.infer.recognizer import FAST_SETTINGS
-
-        model = FAST_SETTINGS["model"] if model == "default" else model
-        detector = FAST_SETTINGS["detector"] if detector == "mtcnn" else detector
-        min_face = FAST_SETTINGS["min_face"] if min_face is None else min_face
+    if fast:
+        model, detector, min_face = fast_settings(model, "default", detector, min_face)
     if tta not in TTA_CHOICES:
         raise _fail(f"--tta must be one of {', '.join(TTA_CHOICES)}, not {tta!r}")
     files: list[Path] = []

@@ -9,7 +9,17 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ferkit.cli.common import DetectorOpt, ModelOpt, RuleOpt, _fail, command, console
+from ferkit.cli.common import (
+    DetectorOpt,
+    FastOpt,
+    MinFaceOpt,
+    ModelOpt,
+    RuleOpt,
+    _fail,
+    command,
+    console,
+    fast_settings,
+)
 
 HostOption = Annotated[str, typer.Option(help="address to listen on; 0.0.0.0 lets the network (a phone) in")]
 PortOption = Annotated[int, typer.Option(help="port", min=1, max=65535)]
@@ -51,6 +61,8 @@ def serve_command(
         str, typer.Option(help="none, or flip: each face and its mirror averaged (the game then scores on the server)")
     ] = "none",
     rule: RuleOpt = "balanced",
+    min_face: MinFaceOpt = None,
+    fast: FastOpt = False,
 ) -> None:
     """The REST API (POST /v1/predict, GET /healthz, docs at /docs); the game's page is served too."""
     from ferkit.infer.recognizer import TTA_CHOICES
@@ -58,7 +70,11 @@ def serve_command(
     if tta not in TTA_CHOICES:
         raise _fail(f"--tta must be one of {', '.join(TTA_CHOICES)}, not {tta!r}")
     upload_bytes = int(max_upload_mb * 1024 * 1024)
-    settings = _server_settings(model, detector, leaderboard, max_upload_bytes=upload_bytes, tta=tta, rule=rule)
+    if fast:
+        model, detector, min_face = fast_settings(model, "default", detector, min_face)
+    settings = _server_settings(
+        model, detector, leaderboard, max_upload_bytes=upload_bytes, tta=tta, rule=rule, min_face=min_face
+    )
     _run_server_or_fail(settings, host=host, port=port)
 
 
@@ -81,12 +97,17 @@ def play_command(
         InferenceMode,
         typer.Option(help="browser: the page runs the model and frames stay on the device; server: frames are sent"),
     ] = InferenceMode.browser,
+    min_face: MinFaceOpt = None,
+    fast: FastOpt = False,
 ) -> None:
     """Best Actor: the screen names an expression, you make the face, the model scores it."""
+    if fast:
+        model, detector, min_face = fast_settings(model, "ferplus", detector, min_face)
     settings = _server_settings(
         model,
         detector,
         leaderboard,
+        min_face=min_face,
         inference=inference.value,
         rounds=rounds,
         capture_seconds=capture_seconds,

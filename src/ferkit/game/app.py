@@ -37,7 +37,9 @@ def create_app(settings: ServerSettings | None = None, *, recognizer: Recognizer
     app.state.settings = settings
     if recognizer is None:
         set_intra_op_threads(settings.onnx_threads)
-        recognizer = Recognizer(settings.model, settings.detector, tta=settings.tta, rule=settings.rule)
+        recognizer = Recognizer(
+            settings.model, settings.detector, tta=settings.tta, rule=settings.rule, min_face=settings.min_face
+        )
     app.state.recognizer = recognizer
     app.state.analyser = Analyser(app.state.recognizer, settings)
     unknown = set(settings.targets) - set(app.state.recognizer.class_names)

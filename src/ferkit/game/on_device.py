@@ -54,6 +54,7 @@ def vision_config(recognizer: Recognizer, settings: ServerSettings) -> dict:
         "inference": "browser" if browser_ready(recognizer, settings) else "server",
         "face_size": FACE_SIZE,
         "level_eyes": bool(getattr(recognizer, "level_eyes", False)),  # crop_face turns the face so the eyes lie level
+        "min_face": getattr(recognizer, "min_face", None),  # Recognizer.detect looks for no face smaller
         "max_faces": GAME_MAX_FACES,
         "capture_width": CAPTURE_WIDTH,
         "model": {

@@ -13,6 +13,9 @@ INFERENCE_MODES = ("browser", "server")
 class ServerSettings:
     model: str = "default"  # a shipped model (weights.SHIPPED_MODELS) or a path to another ferkit ONNX export
     detector: str = "mtcnn"  # a name in ferkit.vision.DETECTORS
+    # the smallest face (pixels across) looked for, on the server and in the page (Recognizer's min_face); None:
+    # the detector's own minimum. Larger is cheaper: the finest pyramid levels are skipped
+    min_face: float | None = None
     tta: str = "none"  # "flip": REST answers average each face and its mirror (the game then scores on the server)
     # "balanced": the model's stored decision rule (weights/decision_rule.py; its judge curves were fitted
     # under it); "as-trained": the plain softmax

@@ -13,7 +13,7 @@ from ferkit.vision.crop import crop_face
 from ferkit.vision.detect import FaceBox
 from ferkit.vision.detectors import DEFAULT_DETECTOR, FaceDetector, create_detector
 from ferkit.vision.stop import StopSignal
-from ferkit.weights import resolve_model
+from ferkit.weights import INT8_FORMS, resolve_model
 from ferkit.weights.onnx_classifier import OnnxClassifier
 
 
@@ -47,7 +47,7 @@ TTA_CHOICES = ("none", "flip")
 # `ferkit predict --fast`: the quickest photo settings measured (benchmarks/versus_fer_paired.py, README "Speed"):
 # large boxes' crops from shrunk copies, faces from 50 px only (as `fer` looks), and the int8 classifier (PrivateTest
 # 71.83% against fp32's 71.86%; its card). Recognizer(**FAST_SETTINGS) is the same in Python.
-FAST_SETTINGS = {"model": "default-int8", "detector": "mtcnn-fast", "min_face": 50.0}
+FAST_SETTINGS = {"model": INT8_FORMS["default"], "detector": "mtcnn-fast", "min_face": 50.0}
 
 
 class Recognizer:

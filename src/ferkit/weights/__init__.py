@@ -17,6 +17,7 @@ SHIPPED_MODELS = {
     "ferplus": "ferplus.onnx",
     "ferplus-int8": "ferplus-int8.onnx",
 }
+INT8_FORMS = {"default": "default-int8", "ferplus": "ferplus-int8"}  # each shipped fp32 model's int8 form
 DEFAULT_MODEL = SHIPPED_MODELS["default"]
 DEFAULT_CARD = "default.card.json"
 

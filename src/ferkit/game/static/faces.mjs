@@ -289,9 +289,11 @@ export class Recognizer {
   }
 
   /** Like frames.analyse on the server: at most maxFaces classified, and how many were found (minSize:
-   * look for no face smaller, as a game stream does: followedMinSize). */
+   * look for no face smaller, as a game stream does: followedMinSize; nor than the server's min_face, as
+   * Recognizer.detect). */
   async analyse(rgb, maxFaces, minSize = null) {
-    const boxes = await this.detector.detect(rgb, maxFaces, minSize);
+    const floor = Math.max(minSize ?? 0, this.vision.min_face ?? 0);
+    const boxes = await this.detector.detect(rgb, maxFaces, floor > 0 ? floor : null);
     const faces = await this.classify(rgb, boxes.slice(0, maxFaces));
     return { faces, facesFound: boxes.length, boxes };
   }
