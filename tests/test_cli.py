@@ -260,7 +260,7 @@ def test_predict_fast_takes_the_fast_settings_where_none_is_given(monkeypatch):
 
 
 def test_fast_keeps_what_is_given_and_takes_each_models_int8_form():
-    from ferkit.cli.common import fast_settings
+    from ferkit.cli.fast import fast_settings
 
     assert fast_settings("default", "default", "mtcnn", None) == ("default-int8", "mtcnn-fast", 50.0)  # predict, serve
     assert fast_settings("ferplus", "ferplus", "mtcnn", None) == ("ferplus-int8", "mtcnn-fast", 50.0)  # play

@@ -11,18 +11,8 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ferkit.cli.common import (
-    DetectorOpt,
-    FastOpt,
-    MinFaceOpt,
-    ModelOpt,
-    RuleOpt,
-    _fail,
-    command,
-    console,
-    err_console,
-    fast_settings,
-)
+from ferkit.cli.common import DetectorOpt, ModelOpt, RuleOpt, _fail, command, console, err_console
+from ferkit.cli.fast import FastOpt, MinFaceOpt, fast_settings
 from ferkit.errors import DataError
 
 

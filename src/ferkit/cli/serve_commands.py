@@ -9,17 +9,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ferkit.cli.common import (
-    DetectorOpt,
-    FastOpt,
-    MinFaceOpt,
-    ModelOpt,
-    RuleOpt,
-    _fail,
-    command,
-    console,
-    fast_settings,
-)
+from ferkit.cli.common import DetectorOpt, ModelOpt, RuleOpt, _fail, command, console
+from ferkit.cli.fast import FastOpt, MinFaceOpt, fast_settings
 
 HostOption = Annotated[str, typer.Option(help="address to listen on; 0.0.0.0 lets the network (a phone) in")]
 PortOption = Annotated[int, typer.Option(help="port", min=1, max=65535)]
