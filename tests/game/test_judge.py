@@ -217,6 +217,18 @@ def test_saved_evidence_refits_the_same_curves_through_the_cli(tmp_path):
     assert stored.knots == evidence.fit(JudgePolicy(true_above_bar=0.6)).knots
     assert "60% of true held poses" in stored.fitted_on
 
+    # fold-models' poses of the folds they never saw join the fit (probe 10)
+    unseen = np.arange(len(labels)) % 2 == 0
+    fold = JudgeEvidence(EMOTIONS, probs, probs, labels, votes, unseen).save(tmp_path / "fold.npz")
+    merged = tmp_path / "merged.npz"
+    args = ["calibrate-judge", "--evidence", str(path), "--out", str(out), "--out-of-fold", str(fold)]
+    result = CliRunner().invoke(app, [*args, "--save-evidence", str(merged)])
+    assert result.exit_code == 0, result.output
+    assert f"with {int(unseen.sum())} out-of-fold Training poses of 1 fold-models" in result.stdout
+    stored = JudgeCalibration.from_json(OnnxClassifier(out, rule="as-trained").metadata["judge_calibration"])
+    assert stored.knots == evidence.with_out_of_fold([JudgeEvidence.load(fold)]).fit().knots
+    assert JudgeEvidence.load(merged).unseen_training.sum() == unseen.sum()  # saved merged, for judge_policies.py
+
 
 def test_evidence_that_is_not_ours_is_refused_with_the_file_named(tmp_path):
     from ferkit.errors import ModelError

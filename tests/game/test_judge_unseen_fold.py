@@ -105,3 +105,23 @@ def test_an_export_names_the_training_fold_its_model_never_saw():
     assert model_metadata(state)[HELD_OUT_KEY] == "0/5"
     assert HELD_OUT_KEY not in model_metadata(state | {"config": {"hold_out": ""}})
     assert HELD_OUT_KEY not in model_metadata({k: v for k, v in state.items() if k != "config"})
+
+
+def test_fold_models_out_of_fold_poses_join_a_full_models_publictest(tmp_path, monkeypatch):
+    """Probe 10's evidence: the full model's PublicTest poses plus each fold-model's poses of its unseen fold."""
+    import pytest
+
+    from ferkit.errors import ModelError
+
+    faces, full = collect(tmp_path, monkeypatch, {})
+    folds = [collect(tmp_path, monkeypatch, {HELD_OUT_KEY: f"{k}/3"})[1] for k in range(3)]
+    merged = full.with_out_of_fold(folds)
+    publictest, training = (faces.split_codes == 1).sum(), (faces.split_codes == 0).sum()
+    assert len(merged.labels) == publictest + training  # every Training face once, from the model that never saw it
+    assert not merged.unseen_training[:publictest].any() and merged.unseen_training[publictest:].all()
+    np.testing.assert_array_equal(merged.held[:publictest], full.held)
+    expected = np.concatenate([fold.labels[fold.unseen_training] for fold in folds])
+    np.testing.assert_array_equal(merged.labels[publictest:], expected)
+    assert merged.fit().knots  # fits like any evidence
+    with pytest.raises(ModelError, match="held a Training fold out"):
+        full.with_out_of_fold([full])

@@ -140,6 +140,13 @@ def calibrate_judge_command(
             "false rewards (the shipped FER+ judge: 0.6)",
         ),
     ] = None,
+    out_of_fold: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option(
+            help="evidence of fold-models of this model's recipe (--set hold_out=k/K): their poses of the folds they "
+            "never saw join the fit (repeat for each fold)"
+        ),
+    ] = None,
 ) -> None:
     """Fit fair per-expression round scoring on PublicTest faces in webcam-like frames; store it in the model.
 
@@ -169,8 +176,12 @@ def calibrate_judge_command(
                 ferplus=ferplus,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
-        if save_evidence is not None:
-            console.print(f"evidence: {found.save(save_evidence)}")
+    if out_of_fold:
+        found = found.with_out_of_fold([JudgeEvidence.load(path) for path in out_of_fold])
+        poses = int(found.unseen_training.sum())
+        console.print(f"with {poses} out-of-fold Training poses of {len(out_of_fold)} fold-models")
+    if save_evidence is not None:  # (with --out-of-fold: the merged evidence, for benchmarks/judge_policies.py)
+        console.print(f"evidence: {found.save(save_evidence)}")
     from ferkit.infer.judge import JudgePolicy
 
     judge = found.fit(JudgePolicy(true_above_bar=true_above_bar))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +67,31 @@ class JudgeEvidence:
                 return cls(names, data["held"], data["crops"], data["labels"], data.get("votes"), unseen)
         except (ValueError, OSError, KeyError, zipfile.BadZipFile) as error:
             raise ModelError(f"{refused}: {type(error).__name__}") from None
+
+    def with_out_of_fold(self, folds: Sequence[JudgeEvidence]) -> JudgeEvidence:
+        """This evidence's PublicTest faces plus the unseen Training faces of fold-models' evidence.
+
+        For a model trained on every face: fold-models of its recipe (`--set hold_out=k/K`, k = 0..K-1) each
+        saw all but one fold, so their poses of that fold are out-of-fold poses of Training faces, a proxy for
+        this model's poses of faces it never saw (NOTES, probe 10). Any unseen faces of this evidence are dropped.
+        """
+        own = np.ones(len(self.labels), bool) if self.unseen_training is None else ~self.unseen_training
+        rows: list[tuple[JudgeEvidence, np.ndarray]] = [(self, own)]
+        for fold in folds:
+            if fold.class_names != self.class_names:
+                raise ModelError(f"out-of-fold evidence for classes {fold.class_names}, not {self.class_names}")
+            if fold.unseen_training is None or not fold.unseen_training.any():
+                raise ModelError("out-of-fold evidence must come from a model that held a Training fold out")
+            rows.append((fold, fold.unseen_training))
+        with_votes = all(evidence.votes is not None for evidence, _ in rows)
+        return JudgeEvidence(
+            self.class_names,
+            np.concatenate([evidence.held[keep] for evidence, keep in rows]),
+            np.concatenate([evidence.crops[keep] for evidence, keep in rows]),
+            np.concatenate([evidence.labels[keep] for evidence, keep in rows]),
+            np.concatenate([evidence.votes[keep] for evidence, keep in rows]) if with_votes else None,
+            np.concatenate([np.full(int(keep.sum()), k > 0) for k, (_, keep) in enumerate(rows)]),
+        )
 
     def fit(self, policy: JudgePolicy = JudgePolicy()) -> JudgeCalibration:
         source = SELECT_SPLIT
