@@ -125,3 +125,20 @@ def test_fold_models_out_of_fold_poses_join_a_full_models_publictest(tmp_path, m
     assert merged.fit().knots  # fits like any evidence
     with pytest.raises(ModelError, match="held a Training fold out"):
         full.with_out_of_fold([full])
+
+
+def test_the_proxy_check_reads_only_publictest_rows():
+    """judge_fold_proxy.py compares models on the faces all of them never saw: the unseen Training rows stay out."""
+    sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
+    from judge_fold_proxy import true_class_medians
+
+    from ferkit.infer.judge_fit import JudgeEvidence
+
+    labels = np.arange(14) % 7
+    held = np.full((14, 7), 0.1)
+    held[np.arange(14), labels] = np.where(np.arange(14) < 7, 0.4, 0.6)  # PublicTest rows 0.4/0.6, median 0.5
+    full = JudgeEvidence(EMOTIONS, held, held, labels)
+    extra = np.vstack([held, np.full((7, 7), 0.0)])
+    fold = JudgeEvidence(EMOTIONS, extra, extra, np.concatenate([labels, np.arange(7)]), None, np.arange(21) >= 14)
+    np.testing.assert_allclose(true_class_medians(full), 0.5)
+    np.testing.assert_allclose(true_class_medians(fold), 0.5)  # the unseen rows' zeros would pull it down
