@@ -142,3 +142,25 @@ def test_the_proxy_check_reads_only_publictest_rows():
     fold = JudgeEvidence(EMOTIONS, extra, extra, np.concatenate([labels, np.arange(7)]), None, np.arange(21) >= 14)
     np.testing.assert_allclose(true_class_medians(full), 0.5)
     np.testing.assert_allclose(true_class_medians(fold), 0.5)  # the unseen rows' zeros would pull it down
+
+
+def test_probe_11_maps_a_fold_models_columns_onto_the_full_models():
+    """judge_mapped_folds.py: out-of-fold rows move through quantiles fitted on the fitting half's PublicTest faces."""
+    sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
+    from judge_mapped_folds import mapped_rows
+
+    from ferkit.infer.judge_fit import JudgeEvidence
+
+    labels = np.arange(14) % 7
+    rng = np.random.default_rng(0)
+    full_probs = rng.uniform(0.2, 0.8, (14, 7))
+    full = JudgeEvidence(EMOTIONS, full_probs, full_probs, labels)
+    fold_probs = np.vstack([full_probs / 2, full_probs[:7] / 2])  # a fold-model half as sure, on every face
+    fold = JudgeEvidence(EMOTIONS, fold_probs, fold_probs, np.concatenate([labels, labels[:7]]), None,
+                         np.arange(21) >= 14)  # fmt: skip
+    fit_half = np.arange(14) % 2 == 0
+    held, crops = mapped_rows(full, fold, fit_half)
+    on_fit = np.isin(np.arange(7), np.flatnonzero(fit_half))
+    np.testing.assert_allclose(held[on_fit], full_probs[:7][on_fit])  # faces the map was fitted on land exactly
+    np.testing.assert_allclose(crops, held)
+    assert held.shape == (7, 7)
