@@ -54,7 +54,18 @@ def test_predict_finds_several_faces_in_a_photo_without_torch(tmp_path):
     assert (tmp_path / "out" / "group.annotated.jpg").exists()
 
 
-def test_commands_that_need_torch_say_which_extra_installs_it():
-    result = run_without_torch("from ferkit.cli import app\napp(['models'])")
+def test_commands_that_need_torch_say_which_extra_installs_it(tmp_path):
+    out = str(tmp_path / "run")
+    result = run_without_torch(
+        f"from ferkit.cli import app\napp(['train', '--data', '/nonexistent', '--out', {out!r}])"
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "pip install 'ferkit[train]'" in result.stderr
+
+
+def test_models_lists_the_shipped_models_without_torch_and_says_what_the_networks_need():
+    result = run_without_torch("from ferkit.cli import app\napp(['models'])")
+    assert result.returncode == 0, result.stderr
+    for name in ("default", "default-int8", "ferplus", "ferplus-int8"):
+        assert f" {name} " in result.stdout
+    assert "networks: building them to count parameters needs torch (pip install 'ferkit[train]')" in result.stdout
