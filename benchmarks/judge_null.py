@@ -61,7 +61,7 @@ def one_draw(ev: JudgeEvidence, clear: np.ndarray | None, policy, fit_sizes, sco
             if true.sum() >= 3:
                 medians.append(float(np.median(s[true])))
             false.append(np.mean([(s[labels == k] >= WIN).mean() for k in np.unique(labels) if k != c]))
-        out[f"{key}_spread"] = max(medians) - min(medians)
+        out[f"{key}_spread"] = max(medians) - min(medians) if medians else np.nan  # nan: no clear faces drawn
         out[f"{key}_false"] = max(false)
     return out
 
@@ -90,8 +90,9 @@ def main() -> None:
         false = np.array([r["b_false"] for r in rows])
         print(
             f"  {title:34s} frames (b) {np.median(b):3.0f} [{np.quantile(b, 0.05):.0f}-{np.quantile(b, 0.95):.0f}]"
-            f" ≤10: {(b <= 10).mean():4.0%}   clear crops (c) {np.nanmedian(c):3.0f} ≤10: {(c <= 10).mean():4.0%}"
-            f"   worst false reward {np.median(false):.1%} (95th pct {np.quantile(false, 0.95):.1%})"
+            f" ≤10: {(b <= 10).mean():4.0%}   clear crops (c) "
+            + (f"{np.nanmedian(c):3.0f} ≤10: {(c <= 10).mean():4.0%}" if np.isfinite(c).any() else "  –")
+            + f"   worst false reward {np.median(false):.1%} (95th pct {np.quantile(false, 0.95):.1%})"
         )
 
 

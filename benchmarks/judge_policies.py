@@ -33,7 +33,8 @@ from ferkit.infer import Recognizer
 from ferkit.infer.judge import JudgePolicy, fit_judge
 from ferkit.infer.judge_fit import JudgeEvidence
 
-BASE = JudgePolicy()  # what `ferkit calibrate-judge` fits today
+BASE = JudgePolicy()  # what `ferkit calibrate-judge` fits by default (the `default` model's judge)
+GAME = replace(BASE, true_above_bar=0.6)  # the game's `ferplus` judge since session 31 (`--true-above-bar 0.6`)
 POLICIES = {
     "session 9 (no clear knot)": replace(BASE, clear_score=None),
     "clear crops → 85 (today)": BASE,
@@ -42,7 +43,9 @@ POLICIES = {
     "median ≥ 0.05 from the bar": replace(BASE, min_gap=0.05),
     "small classes weigh n/30": replace(BASE, full_weight_faces=30),
     "bar at 8%": replace(BASE, false_reward_rate=0.08),
-    "60% of true poses clear the bar": replace(BASE, true_above_bar=0.6),
+    "60% of true poses clear the bar": GAME,
+    "game + plateau q0.3/q0.7 → 60/70": replace(GAME, plateau=(0.3, 0.7)),
+    "game + plateau, clear knot first": replace(GAME, plateau=(0.3, 0.7), clear_first=True),
 }
 WIN = 50
 OFF = ["contempt"]  # expressions left out of the spread (`--leave-out` adds more)

@@ -7,8 +7,10 @@ import pytest
 
 from ferkit.game.rules import RoundScorer
 from ferkit.infer.judge import (
+    CLEAR_SCORE,
     FALSE_REWARD_RATE,
     MEDIAN_SCORE,
+    PLATEAU_SCORES,
     WIN_SCORE,
     JudgeCalibration,
     JudgePolicy,
@@ -269,3 +271,39 @@ def test_the_median_clear_crop_earns_the_same_score_for_every_expression():
             checked += 1
             assert abs(np.median([judge.score(name, p) for p in clear_crops]) - CLEAR_SCORE) < 1.0, name
     assert checked >= 2
+
+
+def test_a_plateau_puts_most_true_poses_near_the_median_score():
+    """With `plateau=(0.3, 0.7)` the true held poses at those quantiles earn 60 and 70, so the middle 40% of a class's
+    poses score 60-70 and a small shift of its poses moves its median score less; without it nothing changes."""
+    probs, labels = confusable_probabilities()
+    plain = fit_judge(probs, labels, EMOTIONS, "synthetic")
+    assert fit_judge(probs, labels, EMOTIONS, "synthetic", policy=JudgePolicy(plateau=None)).knots == plain.knots
+    gentle = fit_judge(probs, labels, EMOTIONS, "synthetic", policy=JudgePolicy(plateau=(0.3, 0.7), clear_score=None))
+    for c, name in enumerate(EMOTIONS):
+        true = probs[labels == c, c]
+        low, median, high = np.quantile(true, [0.3, 0.5, 0.7])
+        if gentle.knots[name][1][0] < low:  # the win bar under the low quantile: both plateau knots placed
+            assert gentle.score(name, low) == pytest.approx(PLATEAU_SCORES[0], abs=0.01)
+            assert gentle.score(name, median) == pytest.approx(MEDIAN_SCORE, abs=0.01)
+            assert gentle.score(name, high) == pytest.approx(PLATEAU_SCORES[1], abs=0.01)
+            scores = np.array([gentle.score(name, p) for p in true])
+            assert ((scores >= 60 - 1e-9) & (scores <= 70 + 1e-9)).mean() >= 0.39
+
+
+def test_with_clear_first_the_plateau_never_displaces_the_clear_crops_knot():
+    """Where the true poses' high quantile lies past the median clear crop (the model no surer of clear crops than of
+    frames), `clear_first` keeps the 85 knot and drops the plateau's 70 one."""
+    probs, labels = confusable_probabilities()
+    crops = np.clip(probs + 0.02, 0, 1)  # crops hardly surer than the frames: the clear knot falls in the plateau
+    clear = np.ones(len(labels), bool)
+    policy = JudgePolicy(plateau=(0.3, 0.7), clear_first=True)
+    judge = fit_judge(probs, labels, EMOTIONS, "synthetic", crops, clear, policy)
+    for c, name in enumerate(EMOTIONS):
+        clear_median = float(np.median(crops[labels == c, c]))
+        median = float(np.median(probs[labels == c, c]))
+        if judge.knots[name][1][0] < median:  # a median knot, then the clear one 0.02 right of it
+            assert judge.score(name, median) == pytest.approx(MEDIAN_SCORE, abs=0.01)
+            assert judge.score(name, clear_median) == pytest.approx(CLEAR_SCORE, abs=0.01)
+        without = fit_judge(probs, labels, EMOTIONS, "synthetic", crops, clear, JudgePolicy(plateau=(0.3, 0.7)))
+        assert all(score != CLEAR_SCORE for _, score in without.knots[name])  # the plateau's 70 knot came first

@@ -32,6 +32,7 @@ from ferkit.labels import SELECT_SPLIT
 METADATA_KEY = "judge_calibration"
 FORMAT = "ferkit-judge-v1"
 WIN_SCORE, MEDIAN_SCORE, CLEAR_SCORE, TOP_SCORE = 50.0, 65.0, 85.0, 95.0
+PLATEAU_SCORES = (60.0, 70.0)  # the optional knots either side of the median (JudgePolicy.plateau)
 # Of held poses of other expressions reaching WIN_SCORE. The target is ≤ 10% for every expression; fitted at
 # 8%, fresh webcam frames of the same PublicTest faces already gave up to 11.6% on one expression (frame
 # noise plus 60-face samples, ~1.4 points of spread), so the bar is fitted with a two-spread margin.
@@ -88,6 +89,11 @@ class JudgePolicy:
     # (None: never), but not below the bar that `lowest_bar_rate` of other faces would pass, on frames or crops.
     true_above_bar: float | None = None
     lowest_bar_rate: float = 0.08
+    # (low, high) quantiles of the true held poses that earn PLATEAU_SCORES around the median's 65 (None: no such
+    # knots): a gentler curve where most true poses lie, so a small shift of a class's poses moves its median score
+    # less. `clear_first`: where the high knot would pass the clear crops' knot, the clear knot is kept instead.
+    plateau: tuple[float, float] | None = None
+    clear_first: bool = False
 
 
 def fit_judge(
@@ -118,17 +124,28 @@ def fit_judge(
             win = _lowered_bar(win, true, probabilities[labels != c, c], crop_probabilities, labels, c, policy)
         points = [(0.0, 0.0), (win, WIN_SCORE)]
         median, top = float(np.quantile(true, policy.median_quantile)), float(np.quantile(true, 0.9))
-        if median > win:
-            # a median just right of the bar would make the curve a cliff there: fresh faces would score 50 or 65
-            gap = max(median - win, policy.min_gap)
-            points.append((win + gap, WIN_SCORE + (MEDIAN_SCORE - WIN_SCORE) * (median - win) / gap))
+        clear_knot = None
         if policy.clear_score is not None and crop_probabilities is not None:
             true_crops = crop_probabilities[labels == c, c]
             clear_true = true_crops if clear is None else crop_probabilities[(labels == c) & clear, c]
             if len(clear_true) < policy.min_clear:  # too few clear faces (disgust, contempt): all true crops
                 clear_true = true_crops
-            if float(np.median(clear_true)) > points[-1][0]:
-                points.append((float(np.median(clear_true)), policy.clear_score))
+            clear_knot = float(np.median(clear_true))
+        low, high = np.quantile(true, policy.plateau) if policy.plateau is not None else (None, None)
+        if low is not None and win < low < median:
+            points.append((float(low), PLATEAU_SCORES[0]))
+        if median > win:
+            # a median just right of the bar would make the curve a cliff there: fresh faces would score 50 or 65
+            gap = max(median - win, policy.min_gap)
+            points.append((win + gap, WIN_SCORE + (MEDIAN_SCORE - WIN_SCORE) * (median - win) / gap))
+        if (
+            high is not None
+            and high > points[-1][0]
+            and not (policy.clear_first and clear_knot is not None and high >= clear_knot)
+        ):
+            points.append((float(high), PLATEAU_SCORES[1]))
+        if clear_knot is not None and clear_knot > points[-1][0]:
+            points.append((clear_knot, policy.clear_score))
         if top > points[-1][0]:
             points.append((top, TOP_SCORE))
         points.append((1.0, 100.0))
