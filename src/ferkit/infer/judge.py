@@ -16,6 +16,8 @@ through the detector): a piecewise-linear, increasing curve through
     the same for every expression too (without it clear angry or fear faces scored 92-96, neutral or sad
     ones 82-84: the curves' upper half was fitted on frames, where the model is less sure);
   - the 90th percentile of true faces → TOP_SCORE (when above the knots before it).
+  - only with `JudgePolicy.plateau` (no shipped model uses it; docs/fairness.md, probe 13): the true held poses at
+    two quantiles either side of the median → PLATEAU_SCORES, a gentler curve where most true poses lie.
 The curves travel in the ONNX model's metadata (`judge_calibration`), so every model carries its own.
 """
 
