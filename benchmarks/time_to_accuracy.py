@@ -159,6 +159,11 @@ def main() -> None:
     table[label] = merged_row(table.get(label), row) if args.merge else row
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(table, indent=1))
+    every = table[label]["seeds"]
+    if len(every) > len(runs):  # --merge added to earlier seeds: the row's figures are over all of them
+        print(f"{label}, the row's {len(every)} seeds ({', '.join(str(r['seed']) for r in every)}):")
+        print(f"  PublicTest (selection) {spread([r['publictest'] for r in every])}")
+        print(f"  PrivateTest (report)   {spread([r['privatetest'] for r in every])}")
     print(f"written: {args.json} [{label}]")
 
 

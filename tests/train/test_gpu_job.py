@@ -105,6 +105,16 @@ def test_the_time_to_accuracy_benchmark_writes_its_table(tmp_path, tiny_csv):
     (seed,) = json.loads(table.read_text())["tiny"]["seeds"]
     assert set(seed) >= {"minutes", "publictest", "privatetest", "faces_per_second"}
 
+    more = subprocess.run(  # one more seed added to the row: the figures over both are printed too
+        [sys.executable, str(ROOT / "benchmarks" / "time_to_accuracy.py"), "--recipe", "smoke", "--seeds", "1",
+         "--set", "model=fer-vgg-s", "--data", str(tiny_csv), "--out", str(tmp_path / "runs"),
+         "--json", str(table), "--label", "tiny", "--merge"],
+        capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert more.returncode == 0, more.stderr[-2000:]
+    assert "tiny, the row's 2 seeds (0, 1):" in more.stdout
+    assert [r["seed"] for r in json.loads(table.read_text())["tiny"]["seeds"]] == [0, 1]
+
 
 def test_merged_rows_add_seeds_and_refuse_another_recipe():
     import importlib.util
