@@ -7,20 +7,24 @@ fold-model's judge is fitted exactly as the shipped judge is, on its PublicTest 
 unseen fold: per expression the median round score of true faces on frames (b) and of clear crops (c, ≥ 7 of 10
 votes), and the false-reward rate (other expressions' frames scoring ≥ 50, each expression weighing the same). The
 folds are pooled (each face scored by the one model that never saw it) and bootstrapped over faces per class.
-Usage: python benchmarks/judge_fold_yardstick.py E0.npz ... E4.npz [--policy NAME] [--boot 1000]
+`--population-knots` (probe 15) also scores judges whose median and clear knots sit at the PublicTest quantiles where
+the population's medians lie, estimated leave-one-fold-out: fold k's model gets the quantiles of the other folds'
+models (`--also K:PATH`, another model of fold K, likewise), so no fold is scored with what it helped estimate.
+Usage: python benchmarks/judge_fold_yardstick.py E0.npz ... E4.npz [--also 0:E0-seed1.npz] [--policy NAME]
+       [--population-knots] [--boot 1000]
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from judge_null import class_scores
 from judge_policies import OFF, POLICIES, WIN
 
 from ferkit.infer.judge import fit_judge
-from ferkit.infer.judge_fit import JudgeEvidence
+from ferkit.infer.judge_fit import JudgeEvidence, population_knots
 
 
 @dataclass
@@ -78,26 +82,12 @@ def bootstrap(s: FoldScores, played, draws: int, rng: np.random.Generator) -> di
     return {k: np.array(v) for k, v in out.items()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("evidence", nargs="+", help="one held-out-fold model's evidence per fold")
-    parser.add_argument("--policy", default="60% of true poses clear the bar", choices=list(POLICIES))
-    parser.add_argument("--boot", type=int, default=1000)
-    args = parser.parse_args()
-    folds, played = [], None
-    for path in args.evidence:
-        fold, played = score_fold(JudgeEvidence.load(path), POLICIES[args.policy])
-        folds.append(fold)
-        r = summary(fold, played)
-        counts = [int((fold.labels == k).sum()) for k, _ in played]
-        print(f"{path}: {len(fold.labels)} unseen faces {counts}")
-        medians = " ".join(f"{v:3.0f}" for v in r["b"])
-        print(f"  (b) {medians}  spread {r['b_spread']:.0f}   (c) spread {r['c_spread']:.0f}", end="")
-        print(f"   worst false {r['worst_false']:.1%}")
+def print_pooled(folds: list[FoldScores], played, title: str, boot_draws: int) -> None:
+    """The per-class table and the spreads, with bootstrap intervals, of the folds pooled."""
     pooled = FoldScores(*(np.concatenate([getattr(f, k) for f in folds]) for k in ("held", "crops", "labels", "clear")))
     r = summary(pooled, played)
-    boot = bootstrap(pooled, played, args.boot, np.random.default_rng(0))
-    print(f"\npooled over {len(folds)} folds, policy {args.policy!r}; left out of the spread: {', '.join(OFF)}")
+    boot = bootstrap(pooled, played, boot_draws, np.random.default_rng(0))
+    print(f"\npooled over {len(folds)} folds, {title}; left out of the spread: {', '.join(OFF)}")
     print(f"{'':12s} {'true (b)':>9s} {'clear':>6s} {'(c)':>5s} {'frames':>7s} {'false':>7s}")
     for j, (k, name) in enumerate(played):
         true = pooled.labels == k
@@ -108,9 +98,54 @@ def main() -> None:
     for key, label in (("b_spread", "frames (b) spread"), ("c_spread", "clear crops (c) spread")):
         lo, hi = np.quantile(boot[key], [0.05, 0.95])
         within = (boot[key] <= 10).mean()
-        print(f"{label}: {r[key]:.0f} (bootstrap 90% interval {lo:.0f}-{hi:.0f}; ≤ 10 in {within:.0%})")
+        print(f"{label}: {r[key]:g} (bootstrap 90% interval {lo:.0f}-{hi:.0f}; ≤ 10 in {within:.0%})")
     lo, hi = np.quantile(boot["worst_false"], [0.05, 0.95])
     print(f"worst false reward: {r['worst_false']:.1%} (90% interval {lo:.1%}-{hi:.1%})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("evidence", nargs="+", help="one held-out-fold model's evidence per fold, in fold order")
+    parser.add_argument("--also", action="append", default=[], help="FOLD:PATH, another model of that fold")
+    parser.add_argument("--policy", default="60% of true poses clear the bar", choices=list(POLICIES))
+    parser.add_argument("--population-knots", action="store_true", help="also the probe 15 judge, leave-one-fold-out")
+    parser.add_argument("--boot", type=int, default=1000)
+    args = parser.parse_args()
+    evidences = [JudgeEvidence.load(path) for path in args.evidence]
+    models = [(k, path, ev) for k, (path, ev) in enumerate(zip(args.evidence, evidences))]
+    for item in args.also:
+        fold, _, path = item.partition(":")
+        models.append((int(fold), path, JudgeEvidence.load(path)))
+    base = POLICIES[args.policy]
+    arms = {args.policy: lambda fold: base}
+    if args.population_knots:
+        others = {k: [ev for j, ev in enumerate(evidences) if j != k] for k in range(len(evidences))}
+        knots = {k: population_knots(others[k], base.min_clear) for k in others}
+        arms["population knots"] = lambda fold: replace(base, knot_quantiles=knots[fold])
+        print("population quantiles (median held, median clear) from all folds:")
+        for name, q, r in population_knots(evidences, base.min_clear):
+            print(f"  {name:10s} {q:.3f} {r:.3f}")
+    pooled, spreads, played = {arm: [] for arm in arms}, {arm: [] for arm in arms}, None
+    for fold, path, ev in models:
+        counts = None
+        for arm, policy_of in arms.items():
+            scores, played = score_fold(ev, policy_of(fold))
+            r = summary(scores, played)
+            if counts is None:
+                counts = [int((scores.labels == k).sum()) for k, _ in played]
+                print(f"{path} (fold {fold}): {len(scores.labels)} unseen faces {counts}")
+            medians = " ".join(f"{v:3.0f}" for v in r["b"])
+            print(
+                f"  {arm[:24]:24s} (b) {medians}  spread {r['b_spread']:.0f}   (c) spread {r['c_spread']:.0f}", end=""
+            )
+            print(f"   worst false {r['worst_false']:.1%}")
+            spreads[arm].append(r["b_spread"])
+            if path in args.evidence:
+                pooled[arm].append(scores)
+    for arm in arms:
+        per_model = ", ".join(f"{v:g}" for v in spreads[arm])
+        print(f"\n{arm}: (b) spread per model {per_model}; median {np.median(spreads[arm]):g}")
+        print_pooled(pooled[arm], played, f"policy {arm!r}", args.boot)
 
 
 if __name__ == "__main__":

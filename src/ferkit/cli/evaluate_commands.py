@@ -147,6 +147,13 @@ def calibrate_judge_command(
             "never saw join the fit (repeat for each fold)"
         ),
     ] = None,
+    population_knots: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option(
+            help="evidence of fold-models of this model's recipe (--set hold_out=k/K): the median and clear knots go "
+            "where their unseen folds' medians lie among their PublicTest faces (repeat for each fold; probe 15)"
+        ),
+    ] = None,
 ) -> None:
     """Fit fair per-expression round scoring on PublicTest faces in webcam-like frames; store it in the model.
 
@@ -183,8 +190,12 @@ def calibrate_judge_command(
     if save_evidence is not None:  # (with --out-of-fold: the merged evidence, for benchmarks/judge_policies.py)
         console.print(f"evidence: {found.save(save_evidence)}")
     from ferkit.infer.judge import JudgePolicy
+    from ferkit.infer.judge_fit import population_knots as knots_of
 
-    judge = found.fit(JudgePolicy(true_above_bar=true_above_bar))
+    quantiles = knots_of([JudgeEvidence.load(path) for path in population_knots]) if population_knots else ()
+    for name, held_q, clear_q in quantiles:
+        console.print(f"{name:9s} median knot at PublicTest's {held_q:.3f} quantile, clear knot at {clear_q:.3f}")
+    judge = found.fit(JudgePolicy(true_above_bar=true_above_bar, knot_quantiles=quantiles))
     write_judge(model, out, judge)  # needs the onnx package: a missing one is named by the error edge
     console.print(f"fitted on {judge.fitted_on}")
     for name, knots in judge.knots.items():

@@ -39,6 +39,7 @@ PLATEAU_SCORES = (60.0, 70.0)  # the optional knots either side of the median (J
 # 8%, fresh webcam frames of the same PublicTest faces already gave up to 11.6% on one expression (frame
 # noise plus 60-face samples, ~1.4 points of spread), so the bar is fitted with a two-spread margin.
 FALSE_REWARD_RATE = 0.06
+KnotQuantiles = tuple[tuple[str, float, float], ...]  # per expression: (held-pose quantile, clear-crop quantile)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,10 @@ class JudgePolicy:
     # less. `clear_first`: where the high knot would pass the clear crops' knot, the clear knot is kept instead.
     plateau: tuple[float, float] | None = None
     clear_first: bool = False
+    # Per expression, (held-pose quantile, clear-crop quantile) that earn MEDIAN_SCORE and the clear score instead of
+    # `median_quantile` and the clear crops' median: where the population's median pose lies among the fitting
+    # faces' (probe 15, `benchmarks/judge_fold_yardstick.py --population-knots`). Empty: the defaults everywhere.
+    knot_quantiles: KnotQuantiles = ()
 
 
 def fit_judge(
@@ -113,7 +118,9 @@ def fit_judge(
     `clear` (a mask of faces whose annotators agree strongly) places a knot for clear crops (`policy.clear_score`).
     """
     knots = {}
+    quantiles = {name: (median_q, clear_q) for name, median_q, clear_q in policy.knot_quantiles}
     for c, name in enumerate(class_names):
+        median_q, clear_q = quantiles.get(name, (policy.median_quantile, 0.5))
         true, other = probabilities[labels == c, c], probabilities[labels != c, c]
         if len(true) < 5 or len(other) < 5:
             continue
@@ -125,14 +132,14 @@ def fit_judge(
         if policy.true_above_bar is not None:
             win = _lowered_bar(win, true, probabilities[labels != c, c], crop_probabilities, labels, c, policy)
         points = [(0.0, 0.0), (win, WIN_SCORE)]
-        median, top = float(np.quantile(true, policy.median_quantile)), float(np.quantile(true, 0.9))
+        median, top = float(np.quantile(true, median_q)), float(np.quantile(true, 0.9))
         clear_knot = None
         if policy.clear_score is not None and crop_probabilities is not None:
             true_crops = crop_probabilities[labels == c, c]
             clear_true = true_crops if clear is None else crop_probabilities[(labels == c) & clear, c]
             if len(clear_true) < policy.min_clear:  # too few clear faces (disgust, contempt): all true crops
                 clear_true = true_crops
-            clear_knot = float(np.median(clear_true))
+            clear_knot = float(np.quantile(clear_true, clear_q))
         low, high = np.quantile(true, policy.plateau) if policy.plateau is not None else (None, None)
         if low is not None and win < low < median:
             points.append((float(low), PLATEAU_SCORES[0]))

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ferkit.errors import DatasetUnsuitable, ModelError
-from ferkit.infer.judge import METADATA_KEY, JudgeCalibration, JudgePolicy, fit_judge
+from ferkit.infer.judge import METADATA_KEY, JudgeCalibration, JudgePolicy, KnotQuantiles, fit_judge
 from ferkit.infer.recognizer import Recognizer
 from ferkit.labels import FERPLUS_EMOTIONS, FERPLUS_TO_FER2013, SELECT_SPLIT, TRAIN_SPLIT
 from ferkit.vision.webcam import frame_probabilities
@@ -98,12 +98,50 @@ class JudgeEvidence:
         if self.unseen_training is not None and self.unseen_training.any():
             source += f" + {int(self.unseen_training.sum())} faces of the Training fold the model never saw"
         fitted_on = f"{source}, webcam-like frames held per face; win bar also on the plain crops"
+        if policy.knot_quantiles:
+            fitted_on += ", median and clear knots at the quantiles where fold-models' unseen faces' medians lie"
         if policy.true_above_bar is not None:
             fitted_on += (
                 f", lowered where fewer than {policy.true_above_bar:.0%} of true held poses clear it"
                 f" (at most {policy.lowest_bar_rate:.0%} false rewards)"
             )
         return fit_judge(self.held, self.labels, self.class_names, fitted_on, self.crops, self.clear(), policy)
+
+
+def population_knots(folds: Sequence[JudgeEvidence], min_clear: int = JudgePolicy.min_clear) -> KnotQuantiles:
+    """Per class, where the population's median held pose and median clear crop lie among PublicTest's (probe 15).
+
+    Each fold-model of a recipe (`--set hold_out=k/K`) is its own ruler: the PublicTest quantile of its own true
+    held poses below which its unseen fold's median true held pose lies (likewise the clear crops' median, among
+    clear true crops, or all true crops where PublicTest has fewer than `min_clear` clear ones, as `fit_judge`);
+    averaged over the fold-models. PublicTest's neutral faces are harder than Training's and PrivateTest's (probe
+    14), so a median knot at PublicTest's own median reads neutral high everywhere else.
+    """
+    if not folds:
+        raise ModelError("population knots need the evidence of at least one fold-model")
+    names = folds[0].class_names
+    for fold in folds:
+        if fold.class_names != names:
+            raise ModelError(f"fold-model evidence for classes {fold.class_names}, not {names}")
+        if fold.unseen_training is None or not fold.unseen_training.any():
+            raise ModelError("population knots need evidence from a model that held a Training fold out")
+    out = []
+    for c, name in enumerate(names):
+        held_q, clear_q = [], []
+        for fold in folds:
+            clear, public = fold.clear(), ~fold.unseen_training
+            true_public, true_unseen = public & (fold.labels == c), fold.unseen_training & (fold.labels == c)
+            if true_public.sum() < 5 or true_unseen.sum() < 5:
+                continue
+            held_q.append(np.mean(fold.held[true_public, c] < np.median(fold.held[true_unseen, c])))
+            if clear is not None and (true_public & clear).sum() >= min_clear:
+                true_public, true_unseen = true_public & clear, true_unseen & clear
+                if true_unseen.sum() < min_clear:
+                    continue
+            clear_q.append(np.mean(fold.crops[true_public, c] < np.median(fold.crops[true_unseen, c])))
+        if held_q:
+            out.append((name, float(np.mean(held_q)), float(np.mean(clear_q)) if clear_q else 0.5))
+    return tuple(out)
 
 
 def collect_evidence(
