@@ -307,3 +307,46 @@ def test_with_clear_first_the_plateau_never_displaces_the_clear_crops_knot():
             assert judge.score(name, clear_median) == pytest.approx(CLEAR_SCORE, abs=0.01)
         without = fit_judge(probs, labels, EMOTIONS, "synthetic", crops, clear, JudgePolicy(plateau=(0.3, 0.7)))
         assert all(score != CLEAR_SCORE for _, score in without.knots[name])  # the plateau's 70 knot came first
+
+
+def test_population_knots_place_the_median_knot_where_the_unseen_faces_median_lies(tmp_path):
+    """Probe 15: a fold-model whose unseen faces are surer of happy than its PublicTest faces puts happy's median
+    knot at a higher PublicTest quantile; the curve then gives the unseen median pose 65, and the bars do not move."""
+    from typer.testing import CliRunner
+
+    from ferkit.cli import app
+    from ferkit.infer.judge_fit import JudgeEvidence, population_knots
+    from ferkit.weights.onnx_classifier import OnnxClassifier
+
+    probs, labels = confusable_probabilities(n=1400)
+    happy = EMOTIONS.index("happy")
+    unseen = np.arange(len(labels)) >= 700
+    shifted = probs.copy()
+    true_unseen = unseen & (labels == happy)
+    shifted[true_unseen, happy] = np.quantile(probs[~unseen & (labels == happy), happy], 0.75)
+    fold = JudgeEvidence(EMOTIONS, shifted, shifted, labels, None, unseen)
+    quantiles = {name: (held_q, clear_q) for name, held_q, clear_q in population_knots([fold])}
+    assert quantiles["happy"][0] == pytest.approx(0.75, abs=0.02)
+    assert abs(quantiles["fear"][0] - 0.5) < 0.15  # alike elsewhere (two samples of the same faces' law)
+
+    public = ~unseen
+    policy = JudgePolicy(knot_quantiles=population_knots([fold]))
+    moved = fit_judge(shifted[public], labels[public], EMOTIONS, "synthetic", policy=policy)
+    plain = fit_judge(shifted[public], labels[public], EMOTIONS, "synthetic")
+    unseen_median = float(np.median(shifted[true_unseen, happy]))
+    assert moved.score("happy", unseen_median) == pytest.approx(MEDIAN_SCORE, abs=0.5)
+    assert plain.score("happy", unseen_median) > MEDIAN_SCORE + 2
+    assert all(moved.knots[n][1] == plain.knots[n][1] for n in EMOTIONS if n in plain.knots)  # the bars
+
+    with pytest.raises(Exception, match="held a Training fold out"):
+        population_knots([JudgeEvidence(EMOTIONS, probs, probs, labels)])
+
+    # through the CLI: the quantiles travel into the curves and their provenance
+    path = JudgeEvidence(EMOTIONS, shifted[public], shifted[public], labels[public]).save(tmp_path / "e.npz")
+    fold_path = fold.save(tmp_path / "fold.npz")
+    out = tmp_path / "judged.onnx"
+    args = ["calibrate-judge", "--evidence", str(path), "--out", str(out), "--population-knots", str(fold_path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    stored = JudgeCalibration.from_json(OnnxClassifier(out, rule="as-trained").metadata["judge_calibration"])
+    assert stored.knots == moved.knots and "fold-models' unseen faces" in stored.fitted_on

@@ -36,9 +36,9 @@ def run(*paths: Path) -> subprocess.CompletedProcess:
     )
 
 
-def pooled_frames_spread(out: str) -> int:
+def pooled_frames_spread(out: str) -> float:
     (line,) = [line for line in out.splitlines() if line.startswith("frames (b) spread")]
-    return int(line.split()[3])
+    return float(line.split()[3])
 
 
 def test_alike_folds_read_even_and_a_shifted_class_reads_high(tmp_path):
